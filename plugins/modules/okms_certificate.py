@@ -1,0 +1,941 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, okms.access contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: okms_certificate
+short_description: Issue, keep, renew and revoke OVHcloud KMS access certificates (credentials)
+version_added: 0.1.0
+description:
+  - Makes sure a KMS domain (OKMS) has one credential - an X.509 client certificate that gives access to the domain - with
+    the given name, and writes its private key and certificate to files; or deletes it.
+  - A credential cannot be changed once issued and its private key is returned only once, by the call that creates it.
+    The module therefore finds the existing credential (by O(credential_id), by the serial number of the certificate at
+    O(certificate_path), or by O(name)), compares it with the task and, depending on O(regenerate), keeps it, replaces it
+    or fails saying what differs.
+  - An API-generated private key is written to O(private_key_path) (mode 0600 from the first byte, atomically) as soon
+    as the API returns it, before anything else can fail.
+  - With O(csr) or O(csr_path) the private key never leaves the machine that made the CSR; the API signs the CSR.
+author:
+  - okms.access contributors (@okms-access)
+extends_documentation_fragment:
+  - okms.access.api
+  - okms.access.credential
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode makes no API write (no create, no delete) and writes no file. It still reads the API, and waits for a
+        credential found in C(CREATING) when O(wait=true), so that the predicted C(changed) is exact.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows credential metadata (id, name, description, identity URNs, certificate type, status, expiry,
+        serial, SHA-256 fingerprint) and the fingerprints of the files, never key material.
+  platform:
+    platforms: posix
+options:
+  okms_id:
+    description:
+      - ID (UUID) of the KMS domain.
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the credential, 1 to 50 printable ASCII characters.
+      - The API does not make names unique. With O(state=present) the module fails when several credentials of the domain
+        have this name, listing their ids, unless O(credential_id) picks one.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes sure the credential exists and its files are written.
+      - V(absent) deletes every credential of the domain with this O(name), or only O(credential_id) when given, and waits
+        until they are gone when O(wait=true). Files are removed only with O(remove_files=true).
+    type: str
+    choices: [present, absent]
+    default: present
+  credential_id:
+    description:
+      - ID (UUID) of the credential to manage, for example one of several credentials with the same name.
+      - It must exist and be called O(name); the module then reads it with one GET and never lists the domain.
+    type: str
+  identity_urns:
+    description:
+      - IAM identities allowed to use the credential, 1 to 25 URNs of the form
+        C(urn:v1:{eu|ca|us}:identity:{account|user|group|credential}:{nic}[/{id}]), for example
+        V(urn:v1:eu:identity:account:xx1111-ovh) or V(urn:v1:eu:identity:user:xx1111-ovh/john.smith).
+      - Required with O(state=present). Compared with the existing credential as a set (order and repetitions do not matter).
+    type: list
+    elements: str
+  description:
+    description:
+      - Description of the credential, at most 200 printable ASCII characters.
+      - When not set, an existing credential's description is not compared.
+    type: str
+  validity:
+    description:
+      - Validity of a new credential in days, 1 to 365. The API's default is 365.
+      - Not compared with an existing credential (its expiry is fixed when issued); see O(renew_before_days).
+    type: int
+  certificate_type:
+    description:
+      - Key type of an API-generated key, V(ECDSA) (P-256) or V(RSA). The API's default is V(ECDSA).
+      - When not set, an existing credential's type is not compared.
+      - Mutually exclusive with O(csr) and O(csr_path).
+    type: str
+    choices: [ECDSA, RSA]
+  csr:
+    description:
+      - PEM certificate signing request to have signed instead of letting the API generate a key.
+      - Checked before any API call - it must parse and its signature must verify.
+      - An existing credential whose certificate carries another public key than the CSR's differs from the task (see
+        O(regenerate)).
+      - Mutually exclusive with O(csr_path) and O(certificate_type).
+    type: str
+  csr_path:
+    description:
+      - Path of a PEM CSR file on the machine running the module, used like O(csr).
+      - Mutually exclusive with O(csr) and O(certificate_type).
+    type: path
+  private_key_path:
+    description:
+      - Where the API-generated private key of a new credential is written, through a file created with mode 0600 and
+        renamed into place, before the module waits for the certificate or does anything else.
+      - The key of an existing credential is checked against its certificate; a missing or non-matching key means the key
+        is lost (see O(regenerate)).
+      - For a CSR-based credential, the private key of the CSR, when it is on the machine running the module; it is only
+        checked against the certificate, never written.
+      - Without it, the key of a newly created API-key credential is returned as RV(private_key); such a task needs
+        C(no_log=true).
+      - The directory must exist.
+    type: path
+  private_key_mode:
+    description:
+      - Mode of the private key file, as a quoted octal string. Modes that give access to other users are refused.
+      - The key file also gets O(owner), O(group) and the other file options; O(mode) applies to the certificate only.
+    type: raw
+    default: '0600'
+  certificate_path:
+    description:
+      - Where the certificate (PEM) is written once the credential is C(READY), with the file options O(owner), O(group)
+        and O(mode) (default V(0644)).
+      - When this file already holds a certificate of a credential called O(name), that credential is read with one GET by
+        id and the domain is not listed - the cheap path of an idempotent run.
+      - The directory must exist.
+    type: path
+  regenerate:
+    description:
+      - What to do when the existing credential differs from the task - its identity URNs, description, certificate type,
+        CSR public key, or whether it was made from a CSR; its key is lost (O(private_key_path) missing or not matching the
+        certificate); or its status is C(EXPIRED) or C(ERROR).
+      - V(never) keeps the existing credential whatever differs, and warns; it is not renewed either.
+      - V(fail) fails and lists each difference; nothing is changed. A credential due for renewal (O(renew_before_days)) is
+        still replaced.
+      - V(on_drift) replaces the credential when it differs or is due for renewal.
+      - V(always) replaces the credential on every run.
+      - O(validity) is not compared.
+      - Replacing creates the new credential, waits until it is C(READY) (whatever O(wait) says), writes the files, and only
+        then deletes the old one (O(delete_replaced)).
+    type: str
+    choices: [never, fail, on_drift, always]
+    default: fail
+  delete_replaced:
+    description:
+      - Delete the replaced credential once the new one's files are written.
+      - With V(false), the replaced credential stays (RV(replaced.id)); delete it later with O(state=absent) and
+        O(credential_id), for example after services have reloaded the new certificate. Until then, two credentials have
+        the same name, so find the new one by O(certificate_path) or O(credential_id).
+    type: bool
+    default: true
+  wait:
+    description:
+      - Wait until a new credential is C(READY) (and its certificate written), polling with exponential backoff.
+      - With O(state=absent), wait until the deleted credentials are gone.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait, per credential. A timeout fails naming the credential id, and the result holds the credential, so
+        that nothing is left behind silently.
+    type: int
+    default: 120
+  remove_files:
+    description:
+      - With O(state=absent), also remove O(private_key_path) and O(certificate_path).
+    type: bool
+    default: false
+  find_by_name:
+    description:
+      - Whether to list the domain's credentials to find one called O(name) when neither O(credential_id) nor the
+        certificate at O(certificate_path) leads to it.
+      - With V(false) the module never lists the domain (except to recover after a lost answer to a create); when nothing
+        else leads to an existing credential it creates one. For callers that already listed the domain once, for example a
+        play that ran M(okms.access.okms_certificate_info) with O(okms.access.okms_certificate_info#module:query) once and
+        passes O(credential_id) to each host, so that the API cost of a fleet run does not grow with the domain's size.
+    type: bool
+    default: true
+notes:
+  - After a create call whose outcome is unknown (connection lost, timeout, HTTP 5xx), the module lists the credentials
+    called O(name) that the call may have created - those it had not seen before the call when it listed them, else those
+    created at most 5 minutes before the call by the clock of the machine running the module. A CSR-based one whose
+    certificate carries the CSR's public key is adopted; API-key ones are deleted, since their private key was never
+    received, and the credential is created again (at most 3 create calls). The result says so in RV(recovered).
+  - Renewal and replacement create a new credential with a new id; the certificate's serial number changes with it.
+  - Timestamps are compared with the clock of the machine running the module (see O(now)).
+requirements:
+  - cryptography >= 3.4
+seealso:
+  - module: okms.access.okms_certificate_info
+  - name: OVHcloud KMS documentation
+    description: How KMS domains and their access certificates work.
+    link: https://help.ovhcloud.com/csm/en-ie-kms-quick-start?id=kb_article_view&sysparm_article=KB0063362
+"""
+
+EXAMPLES = r"""
+# These examples use the variables okms_id (the KMS domain id), okms_nic (the account's NIC handle, as in
+# xx1111-ovh) and okms_dir (an existing directory). Connection options come from module_defaults, the OVH_*
+# environment variables or ovh.conf.
+
+- name: Give this machine an API-generated credential, key and certificate written to files
+  okms.access.okms_certificate:
+    okms_id: "{{ okms_id }}"
+    name: web-1
+    identity_urns:
+      - "urn:v1:eu:identity:account:{{ okms_nic }}"
+    description: web server 1
+    private_key_path: "{{ okms_dir }}/domain.key"
+    certificate_path: "{{ okms_dir }}/client.cert"
+  register: web_1
+
+- name: Show the credential and its expiry
+  ansible.builtin.debug:
+    msg: "{{ web_1.credential.id }} expires in {{ web_1.credential.expires_in_days }} days"
+
+- name: Renew it 30 days before it expires, and replace it if its key file is lost or the identities change
+  okms.access.okms_certificate:
+    okms_id: "{{ okms_id }}"
+    name: web-1
+    identity_urns:
+      - "urn:v1:eu:identity:account:{{ okms_nic }}"
+      - "urn:v1:eu:identity:group:{{ okms_nic }}/web"
+    description: web server 1
+    private_key_path: "{{ okms_dir }}/domain.key"
+    certificate_path: "{{ okms_dir }}/client.cert"
+    renew_before_days: 30
+    regenerate: on_drift
+  register: web_1
+  notify: Reload the services that use the KMS
+
+- name: Make a key and a CSR locally, so that the private key never leaves this machine
+  community.crypto.openssl_privatekey:
+    path: "{{ okms_dir }}/app.key"
+    type: ECC
+    curve: secp256r1
+
+- name: Write the CSR
+  community.crypto.openssl_csr:
+    path: "{{ okms_dir }}/app.csr"
+    privatekey_path: "{{ okms_dir }}/app.key"
+    common_name: app-1
+
+- name: Have the CSR signed; the certificate is written once READY
+  okms.access.okms_certificate:
+    okms_id: "{{ okms_id }}"
+    name: app-1
+    identity_urns:
+      - "urn:v1:eu:identity:account:{{ okms_nic }}"
+    csr_path: "{{ okms_dir }}/app.csr"
+    private_key_path: "{{ okms_dir }}/app.key"
+    certificate_path: "{{ okms_dir }}/app.cert"
+    mode: "0640"
+    validity: 90
+
+- name: Create an RSA credential and keep its key in a variable only (never shown, thanks to no_log)
+  okms.access.okms_certificate:
+    okms_id: "{{ okms_id }}"
+    name: vault-transit
+    identity_urns:
+      - "urn:v1:eu:identity:account:{{ okms_nic }}"
+    certificate_type: RSA
+  register: vault_transit
+  no_log: true
+
+- name: Delete every credential called web-1 and its files
+  okms.access.okms_certificate:
+    okms_id: "{{ okms_id }}"
+    name: web-1
+    state: absent
+    private_key_path: "{{ okms_dir }}/domain.key"
+    certificate_path: "{{ okms_dir }}/client.cert"
+    remove_files: true
+
+- name: Delete one credential among several with the same name
+  okms.access.okms_certificate:
+    okms_id: "{{ okms_id }}"
+    name: vault-transit
+    credential_id: "{{ vault_transit.credential.id }}"
+    state: absent
+"""
+
+RETURN = r"""
+credential:
+  description:
+    - The credential after the task (with O(state=present)).
+    - In check mode, the existing credential when it is kept, or V(null) when a new one would be created (also to replace
+      the existing one, see RV(replaced)).
+  returned: state is present
+  type: dict
+  contains:
+    id:
+      description: ID (UUID) of the credential.
+      type: str
+      sample: 5a3a6e27-6f1c-4d8e-9c55-2f0d2a4b1e77
+    name:
+      description: Name of the credential.
+      type: str
+      sample: web-1
+    description:
+      description: Description of the credential.
+      type: str
+      sample: web server 1
+    identity_urns:
+      description: IAM identities allowed to use the credential.
+      type: list
+      elements: str
+      sample: ["urn:v1:eu:identity:account:xx1111-ovh"]
+    status:
+      description: C(CREATING), C(READY), C(DELETING), C(ERROR) or C(EXPIRED).
+      type: str
+      sample: READY
+    from_csr:
+      description: Whether the credential was made from a CSR (its private key was never seen by the API).
+      type: bool
+      sample: false
+    certificate_type:
+      description: C(ECDSA) or C(RSA).
+      type: str
+      sample: ECDSA
+    created_at:
+      description: Creation time, RFC 3339.
+      type: str
+      sample: "2026-04-04T12:26:28.856619+02:00"
+    expired_at:
+      description: Expiry time (the certificate's notAfter), RFC 3339.
+      type: str
+      sample: "2027-04-04T12:26:28.856619+02:00"
+    certificate_pem:
+      description: The certificate (PEM, real newlines); V(null) until the credential is C(READY).
+      type: str
+      sample: "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"
+    serial:
+      description:
+        - Serial number of the certificate as 32 lowercase hex digits, as C(openssl x509 -serial) prints it. For an OKMS
+          certificate it is the credential id without its dashes.
+        - V(null) until the credential is C(READY).
+      type: str
+      sample: 5a3a6e276f1c4d8e9c552f0d2a4b1e77
+    fingerprint_sha256:
+      description: SHA-256 fingerprint of the DER certificate, colon-separated uppercase hex; V(null) until C(READY).
+      type: str
+      sample: "3B:9F:...:A0"
+    expires_in_days:
+      description: Days from now (or O(now)) until C(expired_at), a float with two decimals; negative once expired.
+      type: float
+      sample: 364.99
+    should_renew:
+      description: Whether the credential is due for renewal according to O(renew_before_days) (always when C(EXPIRED)).
+      type: bool
+      sample: false
+private_key:
+  description:
+    - The API-generated private key (PEM) of the credential this run created.
+    - Only when O(private_key_path) is not set; the API never returns it again. Use C(no_log) on such a task.
+    - Also returned by a failed run that had already created the credential, so that the key is not lost.
+  returned: when an API-key credential was created without private_key_path
+  type: str
+replaced:
+  description: The credential that this run replaced, and why.
+  returned: when a credential was (or in check mode would be) replaced
+  type: dict
+  contains:
+    id:
+      description: ID of the replaced credential.
+      type: str
+    reasons:
+      description: Why it was replaced.
+      type: list
+      elements: dict
+      contains:
+        reason:
+          description:
+            - C(identity_urns), C(description), C(certificate_type), C(csr), C(private_key_path) (key lost), C(status)
+              (C(EXPIRED) or C(ERROR)), C(renew_before_days) (due for renewal) or C(regenerate) (V(always)).
+          type: str
+        message:
+          description: What differed.
+          type: str
+    deleted:
+      description: Whether the replaced credential was deleted (O(delete_replaced)).
+      type: bool
+  sample:
+    id: 0b1e7c55-3a8d-4bd0-8c1e-8e3f9b7a6d21
+    reasons:
+      - reason: renew_before_days
+        message: "it expires in 12.5 days, within renew_before_days=30"
+    deleted: true
+recovered:
+  description: What the module did after a create call whose outcome was unknown.
+  returned: when a create call's outcome was unknown
+  type: dict
+  contains:
+    outcome_unknown:
+      description: The errors of the create calls whose outcome was unknown.
+      type: list
+      elements: str
+    adopted:
+      description: ID of the CSR-based credential that the lost call had created, now managed by this task.
+      type: str
+    deleted_orphans:
+      description: IDs of API-key credentials that the lost calls had created, deleted since their keys were never received.
+      type: list
+      elements: str
+deleted:
+  description: IDs of the credentials deleted (or that would be deleted in check mode).
+  returned: state is absent
+  type: list
+  elements: str
+  sample: ["5a3a6e27-6f1c-4d8e-9c55-2f0d2a4b1e77"]
+removed_files:
+  description: Files removed (or that would be removed in check mode) with O(remove_files=true).
+  returned: state is absent
+  type: list
+  elements: str
+  sample: ["/etc/okms/domain.key", "/etc/okms/client.cert"]
+written_files:
+  description: Files written or whose owner, group or mode changed (or would, in check mode).
+  returned: state is present
+  type: list
+  elements: str
+  sample: ["/etc/okms/domain.key", "/etc/okms/client.cert"]
+"""
+
+import datetime
+import os
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.okms.access.plugins.module_utils.base import OkmsModuleBase
+from ansible_collections.okms.access.plugins.module_utils.client import OvhApiError, OvhOutcomeUnknownError
+from ansible_collections.okms.access.plugins.module_utils.credential import (
+    CREATING,
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    DELETING,
+    ERROR,
+    EXPIRED,
+    HAS_CRYPTOGRAPHY,
+    READY,
+    CredentialApi,
+    CredentialWaitTimeout,
+    credential_id_of,
+    credential_result,
+    diff_view,
+    fingerprint_sha256,
+    load_certificate,
+    parse_timestamp,
+    pem_text,
+    public_key_der,
+    public_key_sha256,
+    read_certificate_file,
+    read_private_key_public_der,
+    utc_now,
+)
+from ansible_collections.okms.access.plugins.module_utils.files import ensure_file, file_arguments, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils.validation import fail_on_errors, file_option_errors, input_errors, read_csr
+
+# Create calls sent at most, when the outcome of the previous one was unknown and nothing was found.
+MAX_CREATE_ATTEMPTS = 3
+# How far before a lost create call (by this machine's clock) a credential may have been created to count as its result,
+# when the credentials of that name were not listed before the call.
+CLOCK_SKEW_ALLOWANCE = datetime.timedelta(minutes=5)
+# In a check mode diff, what only the API can tell (a new credential's id, a new file's fingerprint).
+NOT_KNOWN_YET = "(known after creation)"
+
+
+class OkmsCertificate(OkmsModuleBase):
+    module_argument_spec = dict(
+        okms_id=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        credential_id=dict(type="str"),
+        identity_urns=dict(type="list", elements="str"),
+        description=dict(type="str"),
+        validity=dict(type="int"),
+        certificate_type=dict(type="str", choices=["ECDSA", "RSA"]),
+        csr=dict(type="str"),
+        csr_path=dict(type="path"),
+        private_key_path=dict(type="path", no_log=False),
+        private_key_mode=dict(type="raw", default="0600", no_log=False),
+        certificate_path=dict(type="path"),
+        regenerate=dict(type="str", default="fail", choices=["never", "fail", "on_drift", "always"]),
+        renew_before_days=dict(type="int", default=0),
+        now=dict(type="str"),
+        delete_replaced=dict(type="bool", default=True),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=120),
+        remove_files=dict(type="bool", default=False),
+        find_by_name=dict(type="bool", default=True),
+    )
+
+    def __init__(self, module):
+        super().__init__(module)
+        self.params = module.params
+        self.result = dict(changed=False)
+        self.now = None
+        self.csr_pem = None
+        self.csr_public_der = None
+        self._api = None
+        # Ids of the credentials called `name` that existed before this run created anything.
+        self.known_ids = set()
+        self.listed_by_name = False
+        self.written = []
+
+    @property
+    def api(self):
+        if self._api is None:
+            self._api = CredentialApi(self.client, self.params["okms_id"])
+        return self._api
+
+    def run(self):
+        self.check_input()
+        try:
+            if self.params["state"] == "absent":
+                self.ensure_absent()
+            else:
+                self.ensure_present()
+        except OvhApiError as exc:
+            self.fail(str(exc), failure=exc.to_failure())
+        except CredentialWaitTimeout as exc:
+            self.fail("%s. It is left as it is: run the task again to pick it up, or delete it with state=absent and credential_id=%s."
+                      % (exc, exc.credential_id), timed_out_credential_id=exc.credential_id)
+        except OSError as exc:
+            self.fail("File operation failed: %s" % exc)
+        self.module.exit_json(**self.result)
+
+    def fail(self, msg, **details):
+        """End the module with what was done so far (a created credential, its key when it has no file): nothing is lost."""
+        result = dict(self.result)
+        result.update(details)
+        self.module.fail_json(msg=msg, **result)
+
+    # Input
+
+    def check_input(self):
+        """Every check that needs no API call, so that bad input fails before any request."""
+        if not HAS_CRYPTOGRAPHY:
+            self.module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+        options = ["okms_id", "credential_id", "name", "renew_before_days", "wait_timeout", "now"]
+        if self.params["state"] == "present":
+            options += ["identity_urns", "description", "validity", "private_key_path", "certificate_path"]
+        errors = input_errors(self.params, options) + file_option_errors(self.params)
+        if self.params["state"] == "present":
+            self.csr_pem, csr, csr_error = read_csr(self.params)
+            if csr_error:
+                errors.append(csr_error)
+            elif csr is not None:
+                self.csr_public_der = public_key_der(csr)
+        fail_on_errors(self.module, errors)
+        self.now = parse_timestamp(self.params["now"]) if self.params["now"] else utc_now()
+
+    # state=present
+
+    def ensure_present(self):
+        self.result["written_files"] = self.written
+        before = self.files_view()
+        existing = self.find_existing()
+        if existing is not None and existing.get("status") == CREATING and self.params["wait"]:
+            existing = self.api.wait_ready(existing["id"], self.params["wait_timeout"])
+        before["credential"] = diff_view(self.result_of(existing))
+        reasons = self.replacement_reasons(existing) if existing is not None else []
+        if existing is None:
+            credential = self.create(wait=self.params["wait"])
+            self.deploy_files(credential)
+        elif reasons:
+            credential = self.replace(existing, reasons)
+        else:
+            credential = existing
+            self.deploy_files(credential)
+        self.result["changed"] = self.result["changed"] or bool(self.written)
+        self.result["credential"] = self.result_of(credential)
+        if self.module.check_mode:
+            after = self.predicted_files_view(before, credential)
+            after["credential"] = diff_view(self.result["credential"]) if credential is not None else self.predicted_credential()
+        else:
+            after = self.files_view()
+            after["credential"] = diff_view(self.result["credential"])
+        self.result["diff"] = dict(before=before, after=after)
+
+    def result_of(self, api_credential):
+        return credential_result(api_credential, self.now, self.params["renew_before_days"]) if api_credential else None
+
+    # Finding the credential
+
+    def find_existing(self):
+        """The credential this task manages (None when there is none), with as few API calls as possible."""
+        if self.params["credential_id"]:
+            return self.find_by_id(self.params["credential_id"])
+        credential = self.find_by_certificate_file()
+        if credential is None and self.params["find_by_name"]:
+            credential = self.find_by_name()
+        return credential
+
+    def find_by_id(self, credential_id):
+        credential = self.api.get(credential_id)
+        if credential is None or credential.get("status") == DELETING:
+            self.fail("credential_id: no credential %s in KMS domain %s%s. Remove credential_id to find or create the credential by name."
+                      % (credential_id, self.params["okms_id"], "" if credential is None else " (it is being deleted)"))
+        self.check_name(credential)
+        self.known_ids.add(credential["id"])
+        return credential
+
+    def check_name(self, credential):
+        if credential.get("name") != self.params["name"]:
+            self.fail("credential_id: credential %s is called %r, not %r (name). Give the name it has, or another credential_id."
+                      % (credential["id"], credential.get("name"), self.params["name"]))
+
+    def find_by_certificate_file(self):
+        """The credential whose id is the serial number of the certificate at certificate_path, if it is called `name`."""
+        certificate = read_certificate_file(self.params["certificate_path"]) if self.params["certificate_path"] else None
+        credential_id = credential_id_of(certificate) if certificate else None
+        if credential_id is None:
+            return None
+        credential = self.api.get(credential_id)
+        if credential is None or credential.get("name") != self.params["name"] or credential.get("status") == DELETING:
+            return None
+        self.known_ids.add(credential["id"])
+        return credential
+
+    def find_by_name(self):
+        named = self.api.list_named(self.params["name"])
+        self.listed_by_name = True
+        self.known_ids.update(credential["id"] for credential in named)
+        alive = [credential for credential in named if credential.get("status") != DELETING]
+        if len(alive) > 1:
+            ids = ", ".join(credential["id"] for credential in alive)
+            self.fail("%d credentials are called %r in KMS domain %s: %s. Pick one with credential_id, and delete the others with "
+                      "state=absent and their credential_id." % (len(alive), self.params["name"], self.params["okms_id"], ids),
+                      duplicates=[diff_view(self.result_of(credential)) for credential in alive])
+        return alive[0] if alive else None
+
+    # Comparing
+
+    def replacement_reasons(self, existing):
+        """Why the existing credential is to be replaced ([] to keep it); fails when regenerate=fail and it differs."""
+        drift = self.differences(existing)
+        renewal = self.renewal(existing)
+        regenerate = self.params["regenerate"]
+        if regenerate == "always":
+            return drift + renewal + [reason("regenerate", "regenerate=always replaces the credential on every run")]
+        if regenerate == "never":
+            for item in drift + renewal:
+                self.module.warn("Credential %s (%s) is kept (regenerate=never) although %s" % (existing["id"], item["reason"], item["message"]))
+            return []
+        if renewal or (drift and regenerate == "on_drift"):
+            return drift + renewal
+        if drift:
+            self.fail("Credential %r (%s) in KMS domain %s differs from the task, and a credential cannot be changed: %s. Set "
+                      "regenerate=on_drift to replace it with a new credential (the old one is deleted once the new files are "
+                      "written), or regenerate=never to keep it."
+                      % (self.params["name"], existing["id"], self.params["okms_id"],
+                         "; ".join("%s: %s" % (item["reason"], item["message"]) for item in drift)),
+                      differences=drift)
+        return []
+
+    def differences(self, existing):
+        certificate = load_certificate(existing.get("certificatePEM"))
+        found = []
+        wanted_urns = sorted(set(self.params["identity_urns"] or []))
+        existing_urns = sorted(set(existing.get("identityURNs") or []))
+        if wanted_urns != existing_urns:
+            found.append(reason("identity_urns", "the credential has %s, the task asks for %s" % (existing_urns, wanted_urns)))
+        if self.params["description"] is not None and self.params["description"] != (existing.get("description") or ""):
+            found.append(reason("description", "the credential has %r, the task asks for %r" % (existing.get("description") or "", self.params["description"])))
+        found.extend(self.key_origin_differences(existing, certificate))
+        key_problem = self.private_key_problem(certificate)
+        if key_problem:
+            found.append(reason("private_key_path", "the private key is lost: " + key_problem))
+        if existing.get("status") in (ERROR, EXPIRED):
+            found.append(reason("status", "the credential is %s" % existing["status"]))
+        return found
+
+    def key_origin_differences(self, existing, certificate):
+        """CSR versus API-generated key, the CSR's public key, the key type."""
+        if self.csr_public_der is not None:
+            if not existing.get("fromCSR"):
+                return [reason("csr", "the credential has an API-generated key, the task gives a CSR")]
+            if certificate is not None and public_key_der(certificate) != self.csr_public_der:
+                return [reason("csr", "the credential's certificate carries another public key than the CSR")]
+            return []
+        if existing.get("fromCSR"):
+            return [reason("csr", "the credential was made from a CSR, the task asks for an API-generated key (no csr or csr_path)")]
+        wanted_type = self.params["certificate_type"]
+        if wanted_type and wanted_type != existing.get("certificateType"):
+            return [reason("certificate_type", "the credential is %s, the task asks for %s" % (existing.get("certificateType"), wanted_type))]
+        return []
+
+    def private_key_problem(self, certificate):
+        """Why the key at private_key_path cannot be the certificate's (None when it is, or when it cannot be told)."""
+        path = self.params["private_key_path"]
+        if not path:
+            return None
+        public_der, problem = read_private_key_public_der(path)
+        if problem:
+            return problem
+        if certificate is not None and public_key_der(certificate) != public_der:
+            return "%s holds another key than the one of the certificate" % path
+        return None
+
+    def renewal(self, existing):
+        days = self.params["renew_before_days"]
+        expires_in_days = self.result_of(existing)["expires_in_days"]
+        if days and existing.get("status") != EXPIRED and expires_in_days is not None and expires_in_days <= days:
+            return [reason("renew_before_days", "it expires in %s days, within renew_before_days=%d" % (expires_in_days, days))]
+        return []
+
+    # Creating and replacing
+
+    def replace(self, existing, reasons):
+        """A new credential, READY and with its files written, then the old one deleted: the host is never without a pair."""
+        replaced = dict(id=existing["id"], reasons=reasons, deleted=False)
+        self.result["replaced"] = replaced
+        credential = self.create(wait=True)
+        self.deploy_files(credential)
+        if self.params["delete_replaced"]:
+            if not self.module.check_mode:
+                self.delete_replaced(credential, existing)
+            replaced["deleted"] = True
+        return credential
+
+    def delete_replaced(self, credential, existing):
+        try:
+            self.api.delete(existing["id"], self.params["wait_timeout"])
+        except (OvhApiError, CredentialWaitTimeout) as exc:
+            self.result["credential"] = self.result_of(credential)
+            self.fail("The new credential %s is in place (its files are written), but deleting the credential it replaces, %s, failed: "
+                      "%s. Delete it with state=absent and credential_id=%s." % (credential["id"], existing["id"], exc, existing["id"]),
+                      failure=exc.to_failure() if isinstance(exc, OvhApiError) else None)
+
+    def create(self, wait):
+        """POST a credential (None in check mode); its private key reaches disk before anything else happens."""
+        self.result["changed"] = True
+        if self.module.check_mode:
+            return None
+        created = self.post()
+        if not wait or created.get("status") != CREATING:
+            return self.check_issued(created, created["id"])
+        return self.check_issued(self.api.wait_ready(created["id"], self.params["wait_timeout"]), created["id"])
+
+    def check_issued(self, credential, credential_id):
+        if credential is None:
+            self.fail("The new credential %s disappeared while waiting for its certificate: someone deleted it." % credential_id)
+        if credential.get("status") == ERROR:
+            self.fail("The new credential %s is in status ERROR: the API could not issue its certificate. Delete it with state=absent "
+                      "and credential_id=%s, or run the task again with regenerate=on_drift to replace it." % (credential["id"], credential["id"]),
+                      credential=self.result_of(credential))
+        return credential
+
+    def creation_body(self):
+        body = {"name": self.params["name"], "identityURNs": list(self.params["identity_urns"])}
+        for option, key in (("description", "description"), ("validity", "validity"), ("certificate_type", "certificateType")):
+            if self.params[option] is not None:
+                body[key] = self.params[option]
+        if self.csr_pem is not None:
+            body["csr"] = self.csr_pem
+        return body
+
+    def post(self):
+        """The created credential. After a POST whose outcome is unknown, look for its result before sending another."""
+        body = self.creation_body()
+        first_post_at = utc_now()
+        for dummy in range(MAX_CREATE_ATTEMPTS):
+            try:
+                created = self.api.create(body)
+            except OvhOutcomeUnknownError as exc:
+                adopted = self.recover_lost_create(exc, first_post_at)
+                if adopted is not None:
+                    return adopted
+                continue
+            self.result["credential"] = self.result_of(created)
+            self.save_private_key(created)
+            return created
+        self.fail("The outcome of %d create calls for credential %r was unknown, and none of them can be found; giving up. Last error: %s"
+                  % (MAX_CREATE_ATTEMPTS, self.params["name"], self.result["recovered"]["outcome_unknown"][-1]))
+        return None
+
+    def save_private_key(self, created):
+        """Write the API-generated key, the only copy there will ever be, to private_key_path (or into the result)."""
+        key_pem = created.get("privateKeyPEM")
+        if not key_pem:
+            return
+        if not self.params["private_key_path"]:
+            self.result["private_key"] = pem_text(key_pem)
+            return
+        try:
+            write_atomically(self.module, pem_text(key_pem).encode("ascii"), self.key_file_args())
+        except OSError as exc:
+            self.discard_keyless(created, "its private key could not be written to %s (%s)" % (self.params["private_key_path"], exc.strerror or exc))
+        self.written.append(self.params["private_key_path"])
+
+    def discard_keyless(self, created, why):
+        """Delete a credential whose key is lost, then fail: left behind, it would be an orphan nobody can use."""
+        try:
+            self.api.delete(created["id"], self.params["wait_timeout"])
+            outcome = "it was deleted"
+        except (OvhApiError, CredentialWaitTimeout) as exc:
+            outcome = "deleting it failed too (%s); delete it with state=absent and credential_id=%s" % (exc, created["id"])
+        self.fail("Created credential %s but %s; %s." % (created["id"], why, outcome))
+
+    def recover_lost_create(self, exc, first_post_at):
+        """After a create call whose outcome is unknown: the credential it made, adopted (CSR), or its orphans deleted (API key)."""
+        recovered = self.result.setdefault("recovered", dict(outcome_unknown=[], adopted=None, deleted_orphans=[]))
+        recovered["outcome_unknown"].append(str(exc))
+        candidates = self.created_since(first_post_at)
+        if self.csr_public_der is not None:
+            adopted = self.find_own_csr_credential(candidates)
+            if adopted is not None:
+                recovered["adopted"] = adopted["id"]
+            return adopted
+        for orphan in candidates:
+            if not orphan.get("fromCSR"):
+                self.api.delete(orphan["id"], self.params["wait_timeout"])
+                recovered["deleted_orphans"].append(orphan["id"])
+                self.known_ids.add(orphan["id"])
+        return None
+
+    def created_since(self, first_post_at):
+        """Credentials called `name` that did not exist before this run's create calls, newest first."""
+        earliest = None if self.listed_by_name else first_post_at - CLOCK_SKEW_ALLOWANCE
+        found = [credential for credential in self.api.list_named(self.params["name"])
+                 if credential["id"] not in self.known_ids and credential.get("status") != DELETING
+                 and (earliest is None or parse_timestamp(credential.get("createdAt")) >= earliest)]
+        return sorted(found, key=lambda credential: parse_timestamp(credential.get("createdAt")), reverse=True)
+
+    def find_own_csr_credential(self, candidates):
+        """The candidate whose certificate carries our CSR's public key (waiting for its certificate if need be)."""
+        for candidate in candidates:
+            if not candidate.get("fromCSR"):
+                continue
+            if candidate.get("status") == CREATING:
+                candidate = self.api.wait_ready(candidate["id"], self.params["wait_timeout"]) or {}
+            certificate = load_certificate(candidate.get("certificatePEM"))
+            if certificate is not None and public_key_der(certificate) == self.csr_public_der:
+                return candidate
+        return None
+
+    # Files
+
+    def key_file_args(self):
+        file_args = file_arguments(self.module, self.params["private_key_path"], None)
+        file_args["mode"] = self.params["private_key_mode"]
+        return file_args
+
+    def certificate_file_args(self):
+        return file_arguments(self.module, self.params["certificate_path"], "0644")
+
+    def deploy_files(self, credential):
+        """Write the certificate (once issued) and settle the key file's owner, group and mode.
+
+        In check mode a credential about to be created is None: its files are predicted as new.
+        """
+        certificate_path, key_path = self.params["certificate_path"], self.params["private_key_path"]
+        if credential is None:
+            self.written.extend(path for path in (certificate_path, key_path if self.api_generates_key() else None) if path)
+            return
+        certificate_pem = credential.get("certificatePEM")
+        if certificate_path and certificate_pem and credential.get("status") in (READY, EXPIRED):
+            if ensure_file(self.module, pem_text(certificate_pem).encode("ascii"), self.certificate_file_args()):
+                self.written.append(certificate_path)
+        if key_path and self.api_generates_key() and key_path not in self.written and os.path.exists(key_path):
+            if self.module.set_fs_attributes_if_different(self.key_file_args(), False):
+                self.written.append(key_path)
+
+    def api_generates_key(self):
+        return self.csr_public_der is None
+
+    def files_view(self):
+        """Fingerprints of the files (never their content), for the diff."""
+        view = {}
+        if self.params["certificate_path"]:
+            certificate = read_certificate_file(self.params["certificate_path"])
+            view["certificate_file"] = fingerprint_sha256(certificate) if certificate else None
+        if self.params["private_key_path"]:
+            public_der, dummy = read_private_key_public_der(self.params["private_key_path"])
+            view["private_key_file"] = "public key SHA-256 " + public_key_sha256(public_der) if public_der else None
+        return view
+
+    def predicted_files_view(self, before, credential):
+        """The files as check mode predicts them: new ones for a new credential, else the existing certificate."""
+        after = dict(before)
+        new_pair = credential is None
+        certificate = None if new_pair else load_certificate(credential.get("certificatePEM"))
+        if self.params["certificate_path"] in self.written:
+            after["certificate_file"] = NOT_KNOWN_YET if new_pair else fingerprint_sha256(certificate)
+        if new_pair and self.params["private_key_path"] in self.written:
+            after["private_key_file"] = NOT_KNOWN_YET
+        return after
+
+    def predicted_credential(self):
+        """The diff's view of the credential that check mode says would be created."""
+        view = dict.fromkeys(("id", "expired_at", "fingerprint_sha256", "serial"), NOT_KNOWN_YET)
+        view.update(name=self.params["name"], description=self.params["description"], identity_urns=list(self.params["identity_urns"]),
+                    certificate_type=self.params["certificate_type"], status=READY if self.params["wait"] else CREATING)
+        return view
+
+    # state=absent
+
+    def ensure_absent(self):
+        if self.params["credential_id"]:
+            credential = self.api.get(self.params["credential_id"])
+            if credential is not None:
+                self.check_name(credential)
+            targets = [credential] if credential is not None else []
+        else:
+            targets = self.api.list_named(self.params["name"])
+        to_delete = [credential for credential in targets if credential.get("status") != DELETING]
+        self.result["diff"] = dict(before=dict(credentials=[diff_view(self.result_of(credential)) for credential in to_delete]),
+                                   after=dict(credentials=[]))
+        self.result["deleted"] = [credential["id"] for credential in to_delete] if self.module.check_mode else []
+        if not self.module.check_mode:
+            for credential in to_delete:
+                self.api.delete(credential["id"], self.params["wait_timeout"])
+                self.result["deleted"].append(credential["id"])
+            if self.params["wait"]:
+                for credential in targets:
+                    self.api.wait_gone(credential["id"], self.params["wait_timeout"])
+        paths = (self.params["private_key_path"], self.params["certificate_path"]) if self.params["remove_files"] else ()
+        self.result["removed_files"] = [path for path in paths if path and remove_file(self.module, path)]
+        self.result["changed"] = bool(self.result["deleted"] or self.result["removed_files"])
+
+
+def reason(code, message):
+    return dict(reason=code, message=message)
+
+
+def main():
+    module = OkmsCertificate.build_module(
+        supports_check_mode=True,
+        add_file_common_args=True,
+        mutually_exclusive=[("csr", "csr_path", "certificate_type")],
+        required_if=[("state", "present", ["identity_urns"])],
+    )
+    OkmsCertificate(module).run()
+
+
+if __name__ == "__main__":
+    main()

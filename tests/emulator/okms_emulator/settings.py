@@ -1,0 +1,89 @@
+# Copyright (c) 2026 okms.access contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Runtime settings: set by ``--config`` at start and by ``POST {admin_url}/config`` while running."""
+
+from __future__ import annotations
+
+import threading
+
+MAX_PAGE_SIZE = 1000
+
+
+def _number(low: float, high: float):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ValueError("must be a number from %s to %s" % (low, high))
+        return value
+    return check
+
+
+def _integer(low: int, high: int):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError("must be an integer from %d to %d" % (low, high))
+        return value
+    return check
+
+
+def _one_of(*choices):
+    def check(value):
+        if value not in choices or isinstance(value, bool) != isinstance(choices[0], bool):
+            raise ValueError("must be one of %s" % ", ".join(repr(choice) for choice in choices))
+        return value
+    return check
+
+
+# name: (default, check)
+SETTINGS = {
+    "ready_delay": (0.3, _number(0, 86400)),
+    "delete_delay": (0.3, _number(0, 86400)),
+    "page_size": (100, _integer(1, MAX_PAGE_SIZE)),
+    "timestamp_tolerance": (300, _number(0, 10 ** 9)),
+    "token_expires_in": (3600, _integer(1, 10 ** 9)),
+    "create_status": (201, _one_of(200, 201)),
+    "delete_creating": (False, _one_of(False, True)),
+}
+
+
+def defaults() -> dict:
+    """Every setting at its default."""
+    return {name: default for name, (default, _check) in SETTINGS.items()}
+
+
+def check_settings(changes) -> dict:
+    """Validated copy of ``changes``; ValueError naming the first bad key."""
+    if not isinstance(changes, dict):
+        raise ValueError("settings must be a JSON object")
+    checked = {}
+    for name, value in changes.items():
+        if name not in SETTINGS:
+            raise ValueError("unknown setting %r (known: %s)" % (name, ", ".join(sorted(SETTINGS))))
+        try:
+            checked[name] = SETTINGS[name][1](value)
+        except ValueError as exc:
+            raise ValueError("setting %r %s, got %r" % (name, exc, value)) from None
+    return checked
+
+
+class Settings:
+    """Thread-safe current values; ``settings["ready_delay"]``."""
+
+    def __init__(self, initial: dict | None = None) -> None:
+        self._lock = threading.Lock()
+        self._values = defaults()
+        self.update(initial or {})
+
+    def __getitem__(self, name: str):
+        return self._values[name]
+
+    def update(self, changes) -> dict:
+        """Apply all of ``changes`` or none of them; returns the new values."""
+        checked = check_settings(changes)
+        with self._lock:
+            self._values = {**self._values, **checked}
+            return dict(self._values)
+
+    def snapshot(self) -> dict:
+        """Current values."""
+        return dict(self._values)
