@@ -431,9 +431,9 @@ import os
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.okms.access.plugins.module_utils.base import OkmsModuleBase
-from ansible_collections.okms.access.plugins.module_utils.client import OvhApiError, OvhOutcomeUnknownError
-from ansible_collections.okms.access.plugins.module_utils.credential import (
+from ansible_collections.okms.access.plugins.module_utils._base import OkmsModuleBase
+from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError, OvhOutcomeUnknownError
+from ansible_collections.okms.access.plugins.module_utils._credential import (
     CREATING,
     CRYPTOGRAPHY_IMPORT_ERROR,
     DELETING,
@@ -456,8 +456,8 @@ from ansible_collections.okms.access.plugins.module_utils.credential import (
     read_private_key_public_der,
     utc_now,
 )
-from ansible_collections.okms.access.plugins.module_utils.files import ensure_file, file_arguments, remove_file, write_atomically
-from ansible_collections.okms.access.plugins.module_utils.validation import fail_on_errors, file_option_errors, input_errors, read_csr
+from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, file_arguments, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, file_option_errors, input_errors, read_csr
 
 # Create calls sent at most, when the outcome of the previous one was unknown and nothing was found.
 MAX_CREATE_ATTEMPTS = 3

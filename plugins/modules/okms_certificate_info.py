@@ -232,9 +232,9 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.okms.access.plugins.module_utils.base import OkmsModuleBase
-from ansible_collections.okms.access.plugins.module_utils.client import OvhApiError
-from ansible_collections.okms.access.plugins.module_utils.credential import (
+from ansible_collections.okms.access.plugins.module_utils._base import OkmsModuleBase
+from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
+from ansible_collections.okms.access.plugins.module_utils._credential import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     CredentialApi,
@@ -242,7 +242,7 @@ from ansible_collections.okms.access.plugins.module_utils.credential import (
     parse_timestamp,
     utc_now,
 )
-from ansible_collections.okms.access.plugins.module_utils.validation import fail_on_errors, input_errors
+from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, input_errors
 
 try:
     import jmespath

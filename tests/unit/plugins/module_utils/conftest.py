@@ -12,7 +12,7 @@ import ssl
 
 import pytest
 
-from ansible_collections.okms.access.plugins.module_utils.client import OvhApiClient, resolve_config
+from ansible_collections.okms.access.plugins.module_utils._client import OvhApiClient, resolve_config
 from ansible_collections.okms.access.tests.unit.plugins.module_utils.ovh_fakes import (
     AK, AS, CK, CLIENT_ID, CLIENT_SECRET, FakeClock, FakeOvhApi, serving, write_tls_files)
 

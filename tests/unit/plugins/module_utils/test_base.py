@@ -15,8 +15,8 @@ import yaml
 from ansible.module_utils import basic
 
 from ansible_collections.okms.access.plugins.doc_fragments.api import ModuleDocFragment
-from ansible_collections.okms.access.plugins.module_utils.base import OkmsModuleBase
-from ansible_collections.okms.access.plugins.module_utils.client import OvhApiClient, OvhApiError, api_argument_spec
+from ansible_collections.okms.access.plugins.module_utils._base import OkmsModuleBase
+from ansible_collections.okms.access.plugins.module_utils._client import OvhApiClient, OvhApiError, api_argument_spec
 
 try:
     from ansible.module_utils.testing import patch_module_args

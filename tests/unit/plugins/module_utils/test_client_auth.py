@@ -16,7 +16,7 @@ import pytest
 import requests
 import yaml
 
-from ansible_collections.okms.access.plugins.module_utils.client import (
+from ansible_collections.okms.access.plugins.module_utils._client import (
     COLLECTION_VERSION,
     USER_AGENT,
     OvhApiError,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.okms.access.plugins.module_utils.client import (
+from ansible_collections.okms.access.plugins.module_utils._client import (
     CONFIG_FILES,
     OvhConfigError,
     client_from_params,

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from ansible_collections.okms.access.plugins.module_utils.client import (
+from ansible_collections.okms.access.plugins.module_utils._client import (
     OvhApiClient,
     OvhApiError,
     OvhOutcomeUnknownError,

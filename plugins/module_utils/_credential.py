@@ -2,6 +2,9 @@
 # Copyright: (c) 2026, okms.access contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE: it is not part of the collection's public interface and may change or go away
+# without notice in any release. Do not import it from outside okms.access.
 
 """OKMS credentials as both modules see them: API calls on one domain, certificate facts, the result dict.
 
@@ -28,7 +31,7 @@ else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
-from ansible_collections.okms.access.plugins.module_utils.client import OvhApiError
+from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
 
 READY = "READY"
 CREATING = "CREATING"

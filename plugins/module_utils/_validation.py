@@ -2,6 +2,9 @@
 # Copyright: (c) 2026, okms.access contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE: it is not part of the collection's public interface and may change or go away
+# without notice in any release. Do not import it from outside okms.access.
 
 """Input checks both modules run before any API call.
 
@@ -15,8 +18,8 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.okms.access.plugins.module_utils.credential import load_csr, parse_timestamp
-from ansible_collections.okms.access.plugins.module_utils.files import group_id, numeric_mode, user_id
+from ansible_collections.okms.access.plugins.module_utils._credential import load_csr, parse_timestamp
+from ansible_collections.okms.access.plugins.module_utils._files import group_id, numeric_mode, user_id
 
 NAME_MAX = 50
 DESCRIPTION_MAX = 200

@@ -2,6 +2,9 @@
 # Copyright: (c) 2026, okms.access contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE: it is not part of the collection's public interface and may change or go away
+# without notice in any release. Do not import it from outside okms.access.
 
 """OkmsModuleBase: what every okms.access module shares (connection options, the client, API failures)."""
 
@@ -11,7 +14,7 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.okms.access.plugins.module_utils.client import (
+from ansible_collections.okms.access.plugins.module_utils._client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     OvhConfigError,

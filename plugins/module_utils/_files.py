@@ -2,6 +2,9 @@
 # Copyright: (c) 2026, okms.access contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE: it is not part of the collection's public interface and may change or go away
+# without notice in any release. Do not import it from outside okms.access.
 
 """Safe writes of key and certificate files.
 
