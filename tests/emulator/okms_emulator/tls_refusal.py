@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 CRL_FILE = "refused-certificates.crl.pem"
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
 def _serial_of(certificate_pem: str) -> int:
     return x509.load_pem_x509_certificate(certificate_pem.encode("ascii")).serial_number
 
