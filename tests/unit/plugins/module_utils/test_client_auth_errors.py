@@ -48,6 +48,6 @@ def test_other_bad_request_has_no_authentication_hint(api, client_for):
 
 
 def test_forbidden_keeps_the_authentication_hint_without_the_signing_one(api, client_for):
-    error = _failure(api, client_for, "/me", Answer(403, {"errorCode": "INVALID_CREDENTIAL", "httpCode": "403 Forbidden",
-                                                              "message": "This credential does not exist"}))
+    body = {"errorCode": "INVALID_CREDENTIAL", "httpCode": "403 Forbidden", "message": "This credential does not exist"}
+    error = _failure(api, client_for, "/me", Answer(403, body))
     assert AUTHENTICATED in str(error) and SIGNING_HINT not in str(error)
