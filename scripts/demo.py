@@ -13,7 +13,6 @@ Run it with the Python of the pipeline's virtualenv (.venv, made by `make demo`)
 from __future__ import annotations
 
 import base64
-import os
 import pwd
 import re
 import shutil
@@ -89,11 +88,12 @@ def print_host_files() -> None:
         print('%s:' % host)
         for path in [okms_dir(host)] + sorted(okms_dir(host).iterdir()):
             info = path.stat()
-            print('    %s %04o %-8s %5d  %s' % (stat.filemode(info.st_mode), stat.S_IMODE(info.st_mode),
-                                              pwd.getpwuid(info.st_uid).pw_name, info.st_size, path.relative_to(root)))
+            owner = pwd.getpwuid(info.st_uid).pw_name
+            print('    %s %04o %-8s %5d  %s' % (stat.filemode(info.st_mode), stat.S_IMODE(info.st_mode), owner, info.st_size,
+                                             path.relative_to(root)))
         certificate = load_certificate(okms_dir(host) / 'client.cert')
-        print('    credential %s, expires %s' % (credential_id(certificate),
-                                              certificate.not_valid_after_utc.strftime('%Y-%m-%d %H:%M UTC')))
+        expires = certificate.not_valid_after_utc.strftime('%Y-%m-%d %H:%M UTC')
+        print('    credential %s, expires %s' % (credential_id(certificate), expires))
 
 
 def check_idempotent(output: str, by_route: dict) -> None:
