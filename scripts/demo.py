@@ -88,9 +88,8 @@ def print_host_files() -> None:
         print('%s:' % host)
         for path in [okms_dir(host)] + sorted(okms_dir(host).iterdir()):
             info = path.stat()
-            owner = pwd.getpwuid(info.st_uid).pw_name
-            print('    %s %04o %-8s %5d  %s' % (stat.filemode(info.st_mode), stat.S_IMODE(info.st_mode), owner, info.st_size,
-                                             path.relative_to(root)))
+            mode, owner = info.st_mode, pwd.getpwuid(info.st_uid).pw_name
+            print('    %s %04o %-8s %5d  %s' % (stat.filemode(mode), stat.S_IMODE(mode), owner, info.st_size, path.relative_to(root)))
         certificate = load_certificate(okms_dir(host) / 'client.cert')
         expires = certificate.not_valid_after_utc.strftime('%Y-%m-%d %H:%M UTC')
         print('    credential %s, expires %s' % (credential_id(certificate), expires))
