@@ -115,6 +115,15 @@ def directory_problem(path):
     return None
 
 
+def unwritable_directory_problem(path):
+    """Why the writing user cannot create ``path`` in its directory (checked before anything is created); None when it can."""
+    directory = directory_of(path)
+    if os.path.isdir(directory) and not os.access(directory, os.W_OK | os.X_OK):
+        return ("the directory %s is not writable by the user running the module (uid %d); run the task as a user who can "
+                "write there (e.g. become: true) or choose another directory" % (directory, os.geteuid()))
+    return None
+
+
 def _protected_shared_directory(status):
     """A sticky directory owned by root or the writing user: nobody else can rename or remove our files in it."""
     return bool(status.st_mode & stat.S_ISVTX) and status.st_uid in (0, os.geteuid())

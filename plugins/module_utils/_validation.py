@@ -24,7 +24,14 @@ except ImportError:
     pass  # the modules report the missing library before any check runs
 
 from ansible_collections.okms.access.plugins.module_utils._credential import load_csr, parse_timestamp
-from ansible_collections.okms.access.plugins.module_utils._files import group_id, numeric_mode, path_problem, same_file_problems, user_id
+from ansible_collections.okms.access.plugins.module_utils._files import (
+    group_id,
+    numeric_mode,
+    path_problem,
+    same_file_problems,
+    unwritable_directory_problem,
+    user_id,
+)
 
 NAME_MAX = 50
 DESCRIPTION_MAX = 200
@@ -151,9 +158,17 @@ def input_errors(params, options):
     return errors
 
 
-def same_file_errors(params):
-    """Problems of the key, certificate and CSR options that name one file: writing one would destroy another."""
-    return same_file_problems([(option, params.get(option)) for option in ("private_key_path", "certificate_path", "csr_path")])
+def managed_file_errors(params):
+    """Problems of the files the module writes: a directory it cannot write to (found now, not once a credential
+    exists), and options that name one file, where writing one would destroy another."""
+    written = ["certificate_path"] if params.get("csr") or params.get("csr_path") else ["certificate_path", "private_key_path"]
+    errors = []
+    for option in written:
+        problem = unwritable_directory_problem(params[option]) if params.get(option) else None
+        if problem:
+            errors.append("%s: %s" % (option, problem))
+    paths = [(option, params.get(option)) for option in ("private_key_path", "certificate_path", "csr_path")]
+    return errors + same_file_problems(paths)
 
 
 def file_option_errors(params):
@@ -190,10 +205,18 @@ def private_key_mode_problem(value):
     forbidden = mode & FORBIDDEN_KEY_MODE_BITS
     if not forbidden:
         return None
-    if isinstance(value, int) and _OCTAL_DIGITS.match(str(value)):
-        return ("the unquoted number %d is read as decimal, which is mode %04o; quote it: '0%d'"
-                % (value, mode, value))
+    if isinstance(value, int):
+        return ("the unquoted number %d is mode %04o, which %s; write the mode as a quoted octal string: %s"
+                % (value, mode, _what_mode_allows(forbidden), quote(_meant_mode(value))))
     return "%s (mode %04o) %s; use '0600', or '0640' to let the file's group read it" % (quote(value), mode, _what_mode_allows(forbidden))
+
+
+def _meant_mode(number):
+    """The quoted mode to suggest for an unsafe int: its digits read as octal when that is a safe mode (600 -> '0600')."""
+    digits = str(number)
+    if _OCTAL_DIGITS.match(digits) and not int(digits, 8) & FORBIDDEN_KEY_MODE_BITS:
+        return digits.zfill(4)
+    return "0600"
 
 
 def _what_mode_allows(bits):
