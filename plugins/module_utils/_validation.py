@@ -277,7 +277,7 @@ def csr_key_problem(public_key):
             return ("has an EC key on curve %s (%d bits); use a curve of at least %d bits such as P-256 (secp256r1)"
                     % (public_key.curve.name, public_key.curve.key_size, EC_MIN_BITS))
         return None
-    return ("has a %s key, which the API does not sign; use an EC key (e.g. on P-256) or an RSA key of at least %d bits"
+    return ("has a key of type %s, which the API does not sign; use an EC key (e.g. on P-256) or an RSA key of at least %d bits"
             % (_key_type_name(public_key), RSA_MIN_BITS))
 
 

@@ -100,9 +100,9 @@ def csr_pem(kind):
     ("P-384", None),
     ("P-521", None),
     ("secp256k1", None),
-    ("Ed25519", "csr: has a Ed25519 key, which the API does not sign; use an EC key"),
-    ("Ed448", "csr: has a Ed448 key, which the API does not sign; use an EC key"),
-    ("DSA-2048", "csr: has a DSA key, which the API does not sign; use an EC key"),
+    ("Ed25519", "csr: has a key of type Ed25519, which the API does not sign; use an EC key"),
+    ("Ed448", "csr: has a key of type Ed448, which the API does not sign; use an EC key"),
+    ("DSA-2048", "csr: has a key of type DSA, which the API does not sign; use an EC key"),
 ])
 def test_csr_key_types_and_sizes(kind, problem):
     pem, csr, error = read_csr({"csr": csr_pem(kind)})
