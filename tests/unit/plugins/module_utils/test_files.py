@@ -12,16 +12,15 @@ user of the machine: root can chown to nobody, and a child process can become no
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pathlib
 import shutil
 import signal
+import socket
 import stat
 import tempfile
 
 import pytest
-from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.okms.access.plugins.module_utils._files import (
@@ -35,18 +34,7 @@ from ansible_collections.okms.access.plugins.module_utils._files import (
     unwritable_directory_problem,
     write_atomically,
 )
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        previous = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = previous  # pylint: disable=protected-access
+from ansible_collections.okms.access.tests.unit.plugins.module_utils.test_base import patch_module_args
 
 NOBODY = 65534
 KEY = b"-----BEGIN EC PRIVATE KEY-----\nnew key\n-----END EC PRIVATE KEY-----\n"
@@ -249,7 +237,6 @@ def test_special_file_at_the_destination_is_refused_without_opening_it(tmp_path,
 
 
 def test_socket_at_the_destination_is_refused(tmp_path):
-    import socket
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(str(tmp_path / "k.key"))
         assert "is a socket" in destination_problem(str(tmp_path / "k.key"))
