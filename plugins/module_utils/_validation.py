@@ -9,8 +9,10 @@
 """Input checks both modules run before any API call.
 
 Each check returns None or the problem of one value, phrased as what is wrong and what is allowed;
-input_errors() prefixes it with the option name. The limits are the API's own (okms.credential.Creation),
-so a value these checks accept is one the API accepts.
+input_errors() prefixes it with the option name. The limits are the API's own (okms.credential.Creation) where
+its reference states them, so that what these checks refuse the API would refuse too; a limit the reference does
+not state is left to the API (see csr_key_problem()). Checks of local safety (file paths, modes, weak CSR keys)
+are this collection's own.
 """
 
 from __future__ import annotations
@@ -196,8 +198,8 @@ def private_key_mode_problem(value):
     """Problem of a private_key_mode: only a numeric mode that lets no one but the owner write, nor others read.
 
     A string is read as octal ('0600', '600'). An int is taken as the mode it is: YAML reads an unquoted 0600 as
-    octal (384 = 0o600), but an unquoted 600 as decimal (0o1130), so an int that is not a safe mode is refused,
-    saying to quote it when its digits look like an octal mode.
+    octal (384 = 0o600), but an unquoted 600 as decimal (0o1130), so an int that is not a safe mode is refused with
+    the quoted string to write instead.
     """
     mode = numeric_mode(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
     if mode is None or not 0 <= mode <= 0o7777:
