@@ -21,7 +21,7 @@ SESSION_CONFIG = {
     "settings": SESSION_SETTINGS,
     "accounts": [
         {"domains": [{"display_name": "main"}, {"display_name": "load", "region": "eu-west-gra"}, {"display_name": "bench"}]},
-        {"iam_denied_actions": ["okms:apiovh:credential/delete"], "domains": [{"display_name": "other-account"}]},
+        {"iam_denied_actions": ["okms:apiovh:credential/delete", "okms:apiovh:secret/version/getData"], "domains": [{"display_name": "other-account"}]},
     ],
 }
 WAIT_TIMEOUT = 10
