@@ -179,7 +179,7 @@ metadata:
       type: int
       sample: 3
     oldest_version:
-      description: As the API reports it.
+      description: As the API reports it (in check mode, the value before the change).
       type: int
       sample: 0
     created_at:
@@ -314,7 +314,7 @@ class OkmsSecret(OkmsModuleBase):
             raise SecretError("version_states: secret %r does not exist yet; create it first" % self.params["path"])
         request = metadata_request(self.params)
         if self.module.check_mode:
-            return metadata_result(dict(UNSET_METADATA, currentVersion=1, **request))
+            return metadata_result(dict(UNSET_METADATA, currentVersion=1, oldestVersion=0, **request))
         return metadata_result(self.api.create(self.params["path"], self.data, request)["metadata"])
 
     def update(self, secret):
