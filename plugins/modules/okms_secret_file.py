@@ -176,5 +176,6 @@ def main():
         after["content"] = "changed (not shown)"
     module.exit_json(changed=changed, dest=dest, diff=dict(before=before, after=after))
 
+
 if __name__ == "__main__":
     main()

@@ -20,7 +20,6 @@ author:
 extends_documentation_fragment:
   - okms.access.api
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full

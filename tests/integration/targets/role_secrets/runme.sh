@@ -6,19 +6,25 @@
 # file and runs the handler, an idempotent run changes nothing and makes no API write, each run reads each distinct
 # secret once (not once per host), a new secret version is predicted by check mode (without writing) and then written
 # with the handler, and no secret value appears in the -vvv output of any run.
-# ROLE_SECRETS_HOSTS=50 bash runme.sh -vvv measures a larger play (same checks).
+# ROLE_SECRETS_HOSTS=50 ROLE_SECRETS_EXTRA=3 bash runme.sh -vvv measures a larger play (50 hosts, 2 + 3 secrets, same
+# checks).
 
 source ../role_client_common/lib.sh
 COUNT=${ROLE_SECRETS_HOSTS:-3}
 mapfile -t FLEET < <(for number in $(seq 1 "$COUNT"); do echo "${TARGET}_$number"; done)
 FLEET_ALL=$(IFS=,; echo "${FLEET[*]}")
 OUTPUT=$WORK/all-runs.log
+EXTRA=${ROLE_SECRETS_EXTRA:-0}
 VALUES=(okms-secret-test-value-db-1 okms-secret-test-value-db-2 okms-secret-test-value-api-token)
-# Distinct secrets read by a run: role_secrets/db (field and whole data) and role_secrets/api (template).
-READS=2
+for number in $(seq 1 "$EXTRA"); do VALUES+=("okms-secret-test-value-extra-$number"); done
+# Distinct secrets read by a run: role_secrets/db (field and whole data), role_secrets/api (template), the extra ones.
+READS=$((2 + EXTRA))
 
 secrets_json() {  # secrets_json DB_PASSWORD: okms_test_secrets as JSON
     printf '{"okms_test_secrets": {"role_secrets/db": {"user": "app", "password": "%s", "port": 5432},' "$1"
+    for number in $(seq 1 "$EXTRA"); do
+        printf ' "role_secrets/extra-%d": {"value": "%s"},' "$number" "${VALUES[$((2 + number))]}"
+    done
     printf ' "role_secrets/api": {"token": "%s", "url": "https://api.example.invalid"}}}' "${VALUES[2]}"
 }
 
@@ -57,6 +63,9 @@ no_handler_ran() {
     echo "      - {secret: role_secrets/db, field: password, dest: \"{{ okms_test_root }}/db-password\", mode: \"0640\"}"
     echo "      - {secret: role_secrets/db, dest: \"{{ okms_test_root }}/db.json\"}"
     echo "      - {secret: role_secrets/api, template: \"{{ playbook_dir }}/api.conf.j2\", dest: \"{{ okms_test_root }}/api.conf\"}"
+    for number in $(seq 1 "$EXTRA"); do
+        echo "      - {secret: role_secrets/extra-$number, dest: \"{{ okms_test_root }}/extra-$number.json\"}"
+    done
     echo "  hosts:"
     for host in "${FLEET[@]}"; do
         mkdir -p "$WORK/hosts/$host"
