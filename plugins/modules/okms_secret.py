@@ -44,7 +44,7 @@ options:
   path:
     description:
       - The secret's path, for example V(app/db) or V(prod/database/mysql); slashes build a hierarchy.
-      - Letters, digits and C(_ . : / = @ -), 1 to 255 characters, with no leading, trailing or double slash.
+      - "Letters, digits and C(_ . : / = @ -), 1 to 255 characters, with no leading, trailing or double slash."
     type: str
     required: true
   state:
@@ -106,7 +106,6 @@ seealso:
   - module: okms.access.okms_secret_info
   - plugin: okms.access.okms_secret
     plugin_type: lookup
-  - role: okms.access.secrets
 """
 
 EXAMPLES = r"""

@@ -15,7 +15,7 @@ description:
     P(okms.access.okms_secret#lookup) lookup), one field of it, or a text rendered from it, into a file on the host.
   - The file is written only when its content or its owner, group or mode differ, through a temporary file that is
     mode 0600 from its first byte, created without following links, and renamed over the destination atomically.
-  - The content is never shown in output, diffs or errors. The role M(okms.access.secrets) uses this module.
+  - The content is never shown in output, diffs or errors. The role C(okms.access.secrets) uses this module.
   - This module talks to no API; it is not part of the C(group/okms.access.okms) action group.
 author:
   - okms.access contributors (@okms-access)
@@ -60,7 +60,6 @@ notes:
   - The content goes to the host inside the module's arguments, like the C(content) of M(ansible.builtin.copy); it is
     never logged as O(data) and O(content) are C(no_log).
 seealso:
-  - role: okms.access.secrets
   - module: okms.access.okms_secret_info
 """
 
