@@ -19,15 +19,12 @@ author:
   - okms.access contributors (@okms-access)
 extends_documentation_fragment:
   - okms.access.api
+  - okms.access.secret
 options:
   _terms:
     description: The secret paths, for example V(app/db).
     type: list
     elements: str
-    required: true
-  okms_id:
-    description: The id (a UUID) of the KMS domain.
-    type: str
     required: true
   version:
     description: The version to read instead of the current one; it must be ACTIVE.

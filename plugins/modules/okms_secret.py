@@ -22,6 +22,7 @@ author:
   - okms.access contributors (@okms-access)
 extends_documentation_fragment:
   - okms.access.api
+  - okms.access.secret
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -36,11 +37,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  okms_id:
-    description:
-      - The id (a UUID) of the KMS domain.
-    type: str
-    required: true
   path:
     description:
       - The secret's path, for example V(app/db) or V(prod/database/mysql); slashes build a hierarchy.

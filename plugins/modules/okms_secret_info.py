@@ -19,6 +19,7 @@ author:
   - okms.access contributors (@okms-access)
 extends_documentation_fragment:
   - okms.access.api
+  - okms.access.secret
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -32,11 +33,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  okms_id:
-    description:
-      - The id (a UUID) of the KMS domain.
-    type: str
-    required: true
   path:
     description:
       - The path of one secret. Without it, every secret of the domain is returned (the list is read page by page).
