@@ -6,8 +6,8 @@
 # file and runs the handler, an idempotent run changes nothing and makes no API write, each run reads each distinct
 # secret once (not once per host), a new secret version is predicted by check mode (without writing) and then written
 # with the handler, and no secret value appears in the -vvv output of any run.
-# ROLE_SECRETS_HOSTS=50 ROLE_SECRETS_EXTRA=3 bash runme.sh -vvv measures a larger play (50 hosts, 2 + 3 secrets, same
-# checks).
+# ROLE_SECRETS_HOSTS=50 ROLE_SECRETS_EXTRA=2 bash runme.sh -vvv measures a larger play (50 hosts, 3 + 2 distinct
+# secrets, same checks).
 
 source ../role_client_common/lib.sh
 COUNT=${ROLE_SECRETS_HOSTS:-3}
@@ -17,8 +17,9 @@ OUTPUT=$WORK/all-runs.log
 EXTRA=${ROLE_SECRETS_EXTRA:-0}
 VALUES=(okms-secret-test-value-db-1 okms-secret-test-value-db-2 okms-secret-test-value-api-token)
 for number in $(seq 1 "$EXTRA"); do VALUES+=("okms-secret-test-value-extra-$number"); done
-# Distinct secrets read by a run: role_secrets/db (field and whole data), role_secrets/api (template), the extra ones.
-READS=$((2 + EXTRA))
+# Distinct secrets read by a run: role_secrets/db (field and whole data), its version 1, role_secrets/api (template),
+# the extra ones.
+READS=$((3 + EXTRA))
 
 secrets_json() {  # secrets_json DB_PASSWORD: okms_test_secrets as JSON
     printf '{"okms_test_secrets": {"role_secrets/db": {"user": "app", "password": "%s", "port": 5432},' "$1"
@@ -62,6 +63,7 @@ no_handler_ran() {
     echo "    okms_secrets_files:"
     echo "      - {secret: role_secrets/db, field: password, dest: \"{{ okms_test_root }}/db-password\", mode: \"0640\"}"
     echo "      - {secret: role_secrets/db, dest: \"{{ okms_test_root }}/db.json\"}"
+    echo "      - {secret: role_secrets/db, version: 1, field: password, dest: \"{{ okms_test_root }}/db-password-v1\"}"
     echo "      - {secret: role_secrets/api, template: \"{{ playbook_dir }}/api.conf.j2\", dest: \"{{ okms_test_root }}/api.conf\"}"
     for number in $(seq 1 "$EXTRA"); do
         echo "      - {secret: role_secrets/extra-$number, dest: \"{{ okms_test_root }}/extra-$number.json\"}"
@@ -99,10 +101,12 @@ step "a new version of role_secrets/db"
 secrets_play prepare.yml "$DB_PASSWORD" || { echo "FAILED: new version" >&2; exit 1; }
 run_role "check mode predicts the change" "$FLEET_ALL" "" --check --diff
 expect "check mode wrote nothing" grep -q "${VALUES[0]}" "$WORK/hosts/${FLEET[0]}/db-password"
+expect "version 1 stays in its file" grep -q "${VALUES[0]}" "$WORK/hosts/${FLEET[0]}/db-password-v1"
 run_role "the new version is written" "$FLEET_ALL" "" --diff
 expect "the handler ran on every host" handlers_ran
 secrets_play check.yml "$DB_PASSWORD" || { echo "FAILED: files after the new version" >&2; exit 1; }
 run_role "idempotent again" "" "$FLEET_ALL"
+expect "version 1 still in its file" grep -q "${VALUES[0]}" "$WORK/hosts/${FLEET[0]}/db-password-v1"
 
 step "secret scan of every run's output"
 for value in "${VALUES[@]}"; do
