@@ -53,7 +53,8 @@ options:
     description:
       - The secret's data, a JSON object whose values may be any JSON value (strings, numbers, lists, objects).
         A string holding a JSON object is accepted too.
-      - Required to create a secret. When the current version's data differs, a new version holds O(data).
+      - Required to create a secret. When the current version's data differs, a new version holds O(data). A current
+        version that is not ACTIVE (its data cannot be read) counts as different.
       - At most 64 KiB of JSON. Never shown in output, diffs or errors.
     type: raw
   max_versions:
