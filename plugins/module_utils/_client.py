@@ -434,8 +434,11 @@ class OvhApiClient:
     def get(self, path, params=None):
         return self._request("GET", path, params=params)[0]
 
-    def post(self, path, body=None):
-        return self._request("POST", path, body=body)[0]
+    def post(self, path, body=None, params=None):
+        return self._request("POST", path, params=params, body=body)[0]
+
+    def put(self, path, body=None, params=None):
+        return self._request("PUT", path, params=params, body=body)[0]
 
     def delete(self, path, params=None):
         return self._request("DELETE", path, params=params)[0]
@@ -491,13 +494,13 @@ class OvhApiClient:
             response, more_attempts = self._send_with_retries(method, path, send, idempotent)
             attempts += more_attempts
         if not response.ok:
-            unknown = method == "POST" and response.status_code >= 500
+            unknown = not idempotent and response.status_code >= 500
             raise self._error(OvhOutcomeUnknownError if unknown else OvhApiError, method, path, response, attempts=attempts)
         try:
             return _json_body(response), response
         except ValueError:
-            # For a POST the server did act: the caller must look for the result rather than send it again.
-            raise self._error(OvhOutcomeUnknownError if method == "POST" else OvhApiError, method, path, response,
+            # For a POST or PUT the server did act: the caller must look for the result rather than send it again.
+            raise self._error(OvhApiError if idempotent else OvhOutcomeUnknownError, method, path, response,
                               "HTTP %d with a body that is not JSON" % response.status_code) from None
 
     def _transport_options(self):

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The collection's metadata cannot drift from its content.
 
-- meta/runtime.yml: the action group `okms` lists every module of plugins/modules/, once;
+- meta/runtime.yml: the action group `okms` lists every module of plugins/modules/ that takes the connection options
+  (the okms.access.api doc fragment), once: module_defaults of the group would break a module without them;
 - meta/execution-environment.yml: the files it names exist.
 """
 
@@ -22,7 +23,9 @@ def load_yaml(relative_path: str) -> dict:
 
 
 def module_names() -> list[str]:
-    return sorted(path.stem for path in (COLLECTION_ROOT / 'plugins' / 'modules').glob('*.py') if path.stem != '__init__')
+    """The modules that talk to the API: those documented with the okms.access.api fragment."""
+    return sorted(path.stem for path in (COLLECTION_ROOT / 'plugins' / 'modules').glob('*.py')
+                  if path.stem != '__init__' and '- okms.access.api\n' in path.read_text(encoding='utf-8'))
 
 
 def okms_group() -> list[str]:
