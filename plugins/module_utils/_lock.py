@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import stat
 import time
@@ -48,7 +49,8 @@ def name_lock_directory(environ=None):
 
 def name_lock_path(directory, okms_id, name):
     """The lock file of one credential name of one KMS domain (a hash: names may hold any printable character)."""
-    digest = hashlib.sha256(("%s\0%s" % (okms_id, name)).encode("utf-8")).hexdigest()[:32]
+    # JSON keeps the two apart whatever characters they hold
+    digest = hashlib.sha256(json.dumps([okms_id, name]).encode("utf-8")).hexdigest()[:32]
     return os.path.join(directory, "%s.lock" % digest)
 
 
