@@ -68,6 +68,8 @@ def disk(directory):
             path = os.path.join(root, name)
             with open(path, "rb") as handle:
                 data = handle.read()
+            if not data.startswith(b"-----BEGIN "):
+                continue  # lock files, results
             if b"PRIVATE KEY-----" in data:
                 keys[path] = spki(serialization.load_pem_private_key(data, password=None))
             elif b"BEGIN CERTIFICATE-----" in data:

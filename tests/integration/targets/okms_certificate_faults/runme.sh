@@ -41,6 +41,7 @@ for paths in same different; do
     wait "$second" || true
     cat "$work/$paths-a.log" "$work/$paths-b.log"
     outcome=$("$python" "$here/outcome.py" "$paths" "$work/$paths/result-a.json" "$work/$paths/result-b.json") || failed=yes
+    echo "concurrent, $paths paths: $outcome"
     "$python" "$here/census.py" "$config" "$table" "concurrent, $paths paths" "$outcome" \
         "okms_certificate_faults/concurrent-$paths" "$work/$paths" || failed=yes
 done

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""ownership_proof: which credentials found after a lost create call a run may delete or adopt."""
+"""ownership_proof: which credentials found after a lost create call a run may delete or adopt; the server clock bounds."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.okms.access.plugins.module_utils._credential import ownership_proof, public_key_der
+from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
+from ansible_collections.okms.access.plugins.module_utils._credential import CredentialApi, ownership_proof, public_key_der
 
 START = datetime.datetime(2026, 4, 4, 12, 0, 0, tzinfo=datetime.timezone.utc)
 WINDOW = (START, START + datetime.timedelta(seconds=10))
@@ -69,3 +70,33 @@ def test_ownership_proof(what, candidate, csr_der, locked, proof):
 def test_no_window_proves_nothing_but_keys():
     assert ownership_proof(credential(None), None, HELD, None, True) is None
     assert ownership_proof(credential("held"), None, HELD, None, False) == "key"
+
+
+class TimeClient:
+    """Answers GET /auth/time with ``answer``."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.paths = []
+
+    def get(self, path):
+        self.paths.append(path)
+        return self.answer
+
+
+@pytest.mark.parametrize("answer, before, after, bounds", [
+    (1000, 999.2, 999.7, (0.3, 1.8)),
+    (400, 999.5, 999.5, (-599.5, -598.5)),
+])
+def test_server_clock_offset_bounds_the_server_clock(answer, before, after, bounds):
+    times = iter([before, after])
+    client = TimeClient(answer)
+    low, high = CredentialApi(client, "okms", wallclock=lambda: next(times)).server_clock_offset()
+    assert client.paths == ["/auth/time"]
+    assert (round(low, 6), round(high, 6)) == bounds
+
+
+@pytest.mark.parametrize("answer", ["1000", 1000.5, True, None])
+def test_server_clock_offset_refuses_what_is_not_a_time(answer):
+    with pytest.raises(OvhApiError, match="not the server time"):
+        CredentialApi(TimeClient(answer), "okms").server_clock_offset()
