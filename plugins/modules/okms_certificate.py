@@ -195,7 +195,7 @@ notes:
     module holds is left alone; an API-key one created, by the server's clock, between the start of the call and the end
     of the wait is deleted (its private key was never received), which the lock of the name (below) makes safe on one
     machine. The server's clock is read from C(/auth/time) (no authentication, for both authentication methods). Any
-    other new credential of the name is never deleted: its id is reported in RV(possible_orphans). The credential is then
+    other new credential of the name is never deleted; its id is reported in RV(possible_orphans). The credential is then
     created again (at most 3 create calls). The result says what happened in RV(recovered).
   - One writer at a time. While it changes anything (not in check mode), the module holds an exclusive C(flock) lock per
     KMS domain and credential name on the machine running it (a file named by a hash of both in

@@ -114,8 +114,8 @@ def main(argv):
     table, row, outcome, prefix, directory = argv[2:7]
     counts = census(emulator, prefix, directory, set(argv[7:]))
     with open(table, "a", encoding="utf-8") as handle:
-        handle.write("| %s | %s | %s |\n" % (row, outcome, " | ".join(str(counts[key]) for key in
-                                                                    ("keyless", "duplicates", "foreign", "mismatched", "exposed"))))
+        columns = [str(counts[key]) for key in ("keyless", "duplicates", "foreign", "mismatched", "exposed")]
+        handle.write("| %s | %s | %s |\n" % (row, outcome, " | ".join(columns)))
     print(json.dumps(dict(row=row, **counts)))
     return 1 if any(counts.values()) else 0
 
