@@ -37,18 +37,19 @@ def load(config_path):
 def credentials(emulator):
     """Every credential of the first domain (all pages), through a signed API call."""
     session = requests.Session()
-    session.verify = emulator["ca_file"]
+    # verify on each call: a REQUESTS_CA_BUNDLE in the environment would override Session.verify
+    verify = emulator["ca_file"]
     base = emulator["api_url"][:-len("/1.0")]
     url = "%s/v2/okms/resource/%s/credential" % (base, emulator["okms_id"])
     found, cursor = [], None
     while True:
-        server_time = session.get(emulator["api_url"] + "/auth/time", timeout=10).json()
+        server_time = session.get(emulator["api_url"] + "/auth/time", verify=verify, timeout=10).json()
         text = "+".join([emulator["application_secret"], emulator["consumer_key"], "GET", url, "", str(server_time)])
         headers = {"X-Ovh-Application": emulator["application_key"], "X-Ovh-Consumer": emulator["consumer_key"],
                    "X-Ovh-Timestamp": str(server_time), "X-Ovh-Signature": "$1$" + hashlib.sha1(text.encode()).hexdigest()}
         if cursor:
             headers["X-Pagination-Cursor"] = cursor
-        response = session.get(url, headers=headers, timeout=10)
+        response = session.get(url, headers=headers, verify=verify, timeout=10)
         response.raise_for_status()
         found.extend(response.json())
         cursor = response.headers.get("X-Pagination-Cursor-Next")
