@@ -215,6 +215,29 @@ def should_renew(status, expires_in_days, renew_before_days):
     return expires_in_days <= renew_before_days
 
 
+def ownership_proof(candidate, csr_public_der, held_public_ders, window, name_locked):
+    """How a credential found after a create call whose outcome was unknown is tied to this run; None when it is not.
+
+    "csr": its certificate carries the public key of this run's CSR. "key": its certificate carries the public key
+    of a private key this run holds. "window": an API-key credential created, by the server's clock, inside
+    ``window`` (start, end) of this run's create call, which counts only while this run holds the lock of the name
+    (``name_locked``): no other run of this machine could create one then. Anything else may be another's.
+    """
+    certificate = load_certificate(candidate.get("certificatePEM"))
+    public_der = public_key_der(certificate) if certificate is not None else None
+    if csr_public_der is not None:
+        return "csr" if candidate.get("fromCSR") and public_der == csr_public_der else None
+    if public_der is not None and public_der in held_public_ders:
+        return "key"
+    if not name_locked or window is None or candidate.get("fromCSR"):
+        return None
+    try:
+        created_at = parse_timestamp(candidate.get("createdAt"))
+    except ValueError:
+        return None
+    return "window" if window[0] <= created_at <= window[1] else None
+
+
 def diff_view(result):
     """The metadata of a credential result that a diff may show."""
     if result is None:
@@ -227,12 +250,26 @@ def diff_view(result):
 class CredentialApi:
     """The credential calls of one KMS domain, on an OvhApiClient. OvhApiError propagates to the caller."""
 
-    def __init__(self, client, okms_id, sleep=time.sleep, monotonic=time.monotonic):
+    def __init__(self, client, okms_id, sleep=time.sleep, monotonic=time.monotonic, wallclock=time.time):
         self.client = client
         self.okms_id = okms_id
         self.path = "/v2/okms/resource/%s/credential" % okms_id
         self._sleep = sleep
         self._monotonic = monotonic
+        self._wallclock = wallclock
+
+    def server_clock_offset(self):
+        """(lowest, highest) possible server clock minus local clock, in seconds, from one GET /auth/time.
+
+        /auth/time needs no authentication, whatever the method (application key or OAuth2), and answers whole
+        seconds read at some moment of the call: the bounds cover both the rounding and the call's duration.
+        """
+        before = self._wallclock()
+        server_time = self.client.get("/auth/time")
+        after = self._wallclock()
+        if not isinstance(server_time, int) or isinstance(server_time, bool):
+            raise OvhApiError("GET /auth/time answered %r, not the server time as an integer" % (server_time,))
+        return server_time - after, server_time + 1 - before
 
     def get(self, credential_id):
         """The GetResponse of one credential, None when it does not exist (404)."""

@@ -17,8 +17,9 @@ description:
     The module therefore finds the existing credential (by O(credential_id), by the serial number of the certificate at
     O(certificate_path), or by O(name)), compares it with the task and, depending on O(regenerate), keeps it, replaces it
     or fails saying what differs.
-  - An API-generated private key is written to O(private_key_path) (mode 0600 from the first byte, atomically) as soon
-    as the API returns it, before anything else can fail.
+  - An API-generated private key is written (mode 0600 from the first byte, atomically) as soon as the API returns it,
+    before anything else can fail - to O(private_key_path) for a new credential, and to a staging file beside it when
+    the credential replaces one whose pair is in place (see O(regenerate)).
   - With O(csr) or O(csr_path) the private key never leaves the machine that made the CSR; the API signs the CSR.
 author:
   - okms.access contributors (@okms-access)
@@ -108,6 +109,10 @@ options:
     description:
       - Where the API-generated private key of a new credential is written, through a file created with mode 0600 and
         renamed into place, before the module waits for the certificate or does anything else.
+      - When the new credential replaces another, its key is written to O(private_key_path) with C(.new) appended, and the
+        certificate likewise beside O(certificate_path); both are renamed into place (key first) once the certificate is
+        issued. A run that times out or fails leaves the pair in place untouched and the new key staged; the next run
+        adopts the credential whose certificate carries the staged key (RV(adopted)) instead of creating another one.
       - The key of an existing credential is checked against its certificate; a missing or non-matching key means the key
         is lost (see O(regenerate)).
       - For a CSR-based credential, the private key of the CSR, when it is on the machine running the module; it is only
@@ -142,7 +147,8 @@ options:
       - V(always) replaces the credential on every run.
       - O(validity) is not compared.
       - Replacing creates the new credential, waits until it is C(READY) (whatever O(wait) says), writes the files, and only
-        then deletes the old one (O(delete_replaced)).
+        then deletes the old one (O(delete_replaced)). A new credential that ends in C(ERROR) is deleted, and the old pair
+        is kept.
     type: str
     choices: [never, fail, on_drift, always]
     default: fail
@@ -182,11 +188,27 @@ options:
     type: bool
     default: true
 notes:
-  - After a create call whose outcome is unknown (connection lost, timeout, HTTP 5xx), the module lists the credentials
-    called O(name) that the call may have created - those it had not seen before the call when it listed them, else those
-    created at most 5 minutes before the call by the clock of the machine running the module. A CSR-based one whose
-    certificate carries the CSR's public key is adopted; API-key ones are deleted, since their private key was never
-    received, and the credential is created again (at most 3 create calls). The result says so in RV(recovered).
+  - After a create call whose outcome is unknown (connection lost, timeout, HTTP 5xx), the module first waits until 5
+    seconds have passed since it stopped waiting for the answer, since the server may still carry the call out, then
+    lists the credentials called O(name) that it had not seen before. It touches only those it can prove are its own - a
+    CSR-based one whose certificate carries the CSR's public key is adopted; one whose certificate carries a key the
+    module holds is left alone; an API-key one created, by the server's clock, between the start of the call and the end
+    of the wait is deleted (its private key was never received), which the lock of the name (below) makes safe on one
+    machine. The server's clock is read from C(/auth/time) (no authentication, for both authentication methods). Any
+    other new credential of the name is never deleted; its id is reported in RV(possible_orphans). The credential is then
+    created again (at most 3 create calls). The result says what happened in RV(recovered).
+  - One writer at a time. While it changes anything (not in check mode), the module holds an exclusive C(flock) lock per
+    KMS domain and credential name on the machine running it (a file named by a hash of both in
+    C($XDG_RUNTIME_DIR/okms-access-locks), else C(/tmp/okms-access-locks-<uid>), a directory of mode 0700 that must
+    belong to the user), then one beside the files (C(.<private key file name>.lock), or of the certificate file when
+    there is no key file). It waits for them at most O(wait_timeout) seconds, then fails without doing anything. Two
+    runs on one machine for one name therefore end with one credential and a matching pair on disk; the lock files stay.
+  - The locks do not reach across machines. Runs for the same name from two controllers (or by two users of one
+    controller) are not serialized; they may create two credentials, and a lost create call's recovery may delete a
+    credential of the name that the other created inside its own time window. Run one controller per credential name.
+  - A replacement renames the staged key into place, then the staged certificate. A crash between the two renames leaves
+    the new key beside the old certificate and the new certificate staged; the next run renames the staged certificate
+    into place when it matches the key.
   - Renewal and replacement create a new credential with a new id; the certificate's serial number changes with it.
   - Timestamps are compared with the clock of the machine running the module (see O(now)).
 requirements:
@@ -356,7 +378,8 @@ credential:
 private_key:
   description:
     - The API-generated private key (PEM) of the credential this run created.
-    - Only when O(private_key_path) is not set; the API never returns it again. Use C(no_log) on such a task.
+    - Only when O(private_key_path) is not set; the API never returns it again. Use C(no_log) on such a task; without
+      it, the module warns.
     - Also returned by a failed run that had already created the credential, so that the key is not lost.
   returned: when an API-key credential was created without private_key_path
   type: str
@@ -376,7 +399,8 @@ replaced:
         reason:
           description:
             - C(identity_urns), C(description), C(certificate_type), C(csr), C(private_key_path) (key lost), C(status)
-              (C(EXPIRED) or C(ERROR)), C(renew_before_days) (due for renewal) or C(regenerate) (V(always)).
+              (C(EXPIRED) or C(ERROR)), C(renew_before_days) (due for renewal), C(regenerate) (V(always)), or C(adopted)
+              (the replacement that an earlier run staged is now in place, see RV(adopted)).
           type: str
         message:
           description: What differed.
@@ -403,9 +427,27 @@ recovered:
       description: ID of the CSR-based credential that the lost call had created, now managed by this task.
       type: str
     deleted_orphans:
-      description: IDs of API-key credentials that the lost calls had created, deleted since their keys were never received.
+      description:
+        - IDs of API-key credentials that the lost calls had created, deleted since their keys were never received.
+        - Only credentials created, by the server's clock, within the lost call's time window while this run held the
+          lock of the name.
       type: list
       elements: str
+possible_orphans:
+  description:
+    - IDs of credentials called O(name) that appeared while a create call's outcome was unknown but that cannot be proven
+      to be this run's (another run's, or a lost call carried out later than the module waited for). They are never
+      deleted; check them and delete the ones nobody uses with O(state=absent) and O(credential_id).
+  returned: when a create call's outcome was unknown
+  type: list
+  elements: str
+  sample: []
+adopted:
+  description:
+    - ID of the credential that an earlier, failed or timed-out replacement created and whose key it left staged beside
+      O(private_key_path); this run put its key and certificate in place instead of creating another credential.
+  returned: when a staged key was found and its credential adopted
+  type: str
 deleted:
   description: IDs of the credentials deleted (or that would be deleted in check mode).
   returned: state is absent
@@ -426,8 +468,11 @@ written_files:
   sample: ["/etc/okms/domain.key", "/etc/okms/client.cert"]
 """
 
+import contextlib
 import datetime
 import os
+import stat
+import time
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -448,6 +493,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     diff_view,
     fingerprint_sha256,
     load_certificate,
+    ownership_proof,
     parse_timestamp,
     pem_text,
     public_key_der,
@@ -456,14 +502,26 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     read_private_key_public_der,
     utc_now,
 )
-from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, file_arguments, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, file_arguments, numeric_mode, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._lock import (
+    LockDirectoryError,
+    LockTimeout,
+    ensure_private_directory,
+    exclusive_lock,
+    name_lock_directory,
+    name_lock_path,
+    pair_lock_path,
+)
 from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, file_option_errors, input_errors, managed_file_errors, read_csr
 
 # Create calls sent at most, when the outcome of the previous one was unknown and nothing was found.
 MAX_CREATE_ATTEMPTS = 3
-# How far before a lost create call (by this machine's clock) a credential may have been created to count as its result,
-# when the credentials of that name were not listed before the call.
-CLOCK_SKEW_ALLOWANCE = datetime.timedelta(minutes=5)
+# Seconds, after the client stopped waiting for a create call whose answer was lost, by which the server is taken to
+# have carried it out (or not): the credentials of the name are listed only then, and a credential the server created
+# up to then (by its clock) counts as the call's.
+LATE_COMMIT_MARGIN = 5.0
+# Suffix of the files a replacement stages beside the key and the certificate before renaming them into place.
+STAGED_SUFFIX = ".new"
 # In a check mode diff, what only the API can tell (a new credential's id, a new file's fingerprint).
 NOT_KNOWN_YET = "(known after creation)"
 
@@ -505,6 +563,10 @@ class OkmsCertificate(OkmsModuleBase):
         self.known_ids = set()
         self.listed_by_name = False
         self.written = []
+        # Whether this run holds the lock of the credential name (never in check mode).
+        self.name_locked = False
+        # The staged key of the new credential of a replacement, until it is renamed into place.
+        self.staged_key = None
 
     @property
     def api(self):
@@ -515,18 +577,49 @@ class OkmsCertificate(OkmsModuleBase):
     def run(self):
         self.check_input()
         try:
-            if self.params["state"] == "absent":
-                self.ensure_absent()
-            else:
-                self.ensure_present()
+            with self.locks():
+                if self.params["state"] == "absent":
+                    self.ensure_absent()
+                else:
+                    self.ensure_present()
         except OvhApiError as exc:
             self.fail(str(exc), failure=exc.to_failure())
         except CredentialWaitTimeout as exc:
-            self.fail("%s. It is left as it is: run the task again to pick it up, or delete it with state=absent and credential_id=%s."
-                      % (exc, exc.credential_id), timed_out_credential_id=exc.credential_id)
+            self.fail("%s. It is left as it is: %srun the task again to pick it up, or delete it with state=absent and credential_id=%s."
+                      % (exc, self.staged_key_note(), exc.credential_id), timed_out_credential_id=exc.credential_id)
+        except (LockTimeout, LockDirectoryError) as exc:
+            self.fail("Cannot take the lock that lets one run at a time manage credential %r: %s. Nothing was done."
+                      % (self.params["name"], exc))
         except OSError as exc:
             self.fail("File operation failed: %s" % exc)
         self.module.exit_json(**self.result)
+
+    @contextlib.contextmanager
+    def locks(self):
+        """One writer at a time: the lock of the credential name on this machine, then the lock of the key/certificate pair.
+
+        Check mode writes nothing and takes no lock.
+        """
+        if self.module.check_mode:
+            yield
+            return
+        timeout = self.params["wait_timeout"]
+        directory = name_lock_directory()
+        ensure_private_directory(directory)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(exclusive_lock(name_lock_path(directory, self.params["okms_id"], self.params["name"]), timeout,
+                                               "credential %r of KMS domain %s" % (self.params["name"], self.params["okms_id"])))
+            self.name_locked = True
+            pair_file = self.params["private_key_path"] or self.params["certificate_path"]
+            if self.params["state"] == "present" and pair_file:
+                stack.enter_context(exclusive_lock(pair_lock_path(pair_file), timeout, "the key and certificate files"))
+            yield
+
+    def staged_key_note(self):
+        if self.staged_key is None:
+            return ""
+        return ("the key and certificate in place are untouched and the new key is staged at %s, where the next run finds it "
+                "and puts the new pair in place once the credential is READY; " % self.staged_key)
 
     def fail(self, msg, **details):
         """End the module with what was done so far (a created credential, its key when it has no file): nothing is lost."""
@@ -559,11 +652,13 @@ class OkmsCertificate(OkmsModuleBase):
     def ensure_present(self):
         self.result["written_files"] = self.written
         before = self.files_view()
-        existing = self.find_existing()
+        adopted = None if self.module.check_mode else self.resume_interrupted_replacement()
+        existing = adopted if adopted is not None else self.find_existing()
         if existing is not None and existing.get("status") == CREATING and self.params["wait"]:
             existing = self.api.wait_ready(existing["id"], self.params["wait_timeout"])
         before["credential"] = diff_view(self.result_of(existing))
-        reasons = self.replacement_reasons(existing) if existing is not None else []
+        # An adopted credential was made for this task by the run that staged its key: it is not replaced again at once.
+        reasons = self.replacement_reasons(existing) if existing is not None and adopted is None else []
         if existing is None:
             credential = self.create(wait=self.params["wait"])
             self.deploy_files(credential)
@@ -712,10 +807,14 @@ class OkmsCertificate(OkmsModuleBase):
     # Creating and replacing
 
     def replace(self, existing, reasons):
-        """A new credential, READY and with its files written, then the old one deleted: the host is never without a pair."""
+        """A new credential, READY and with its files in place, then the old one deleted: the host is never without a pair.
+
+        An API-generated key is staged beside the key in place and renamed over it only once the certificate is issued
+        (see commit_staged_pair): a replacement that times out or fails leaves the old pair untouched.
+        """
         replaced = dict(id=existing["id"], reasons=reasons, deleted=False)
         self.result["replaced"] = replaced
-        credential = self.create(wait=True)
+        credential = self.create(wait=True, stage=True)
         self.deploy_files(credential)
         if self.params["delete_replaced"]:
             if not self.module.check_mode:
@@ -732,23 +831,29 @@ class OkmsCertificate(OkmsModuleBase):
                       "%s. Delete it with state=absent and credential_id=%s." % (credential["id"], existing["id"], exc, existing["id"]),
                       failure=exc.to_failure() if isinstance(exc, OvhApiError) else None)
 
-    def create(self, wait):
-        """POST a credential (None in check mode); its private key reaches disk before anything else happens."""
-        self.result["changed"] = True
+    def create(self, wait, stage=False):
+        """POST a credential (None in check mode); its private key reaches disk before anything else happens.
+
+        With ``stage``, an API-generated key goes to the staging file beside private_key_path instead of over it.
+        """
         if self.module.check_mode:
+            self.result["changed"] = True
             return None
-        created = self.post()
+        created = self.post(stage and self.api_generates_key() and bool(self.params["private_key_path"]))
         if not wait or created.get("status") != CREATING:
             return self.check_issued(created, created["id"])
         return self.check_issued(self.api.wait_ready(created["id"], self.params["wait_timeout"]), created["id"])
 
     def check_issued(self, credential, credential_id):
         if credential is None:
+            self.remove_staged_key()
             self.fail("The new credential %s disappeared while waiting for its certificate: someone deleted it." % credential_id)
         if credential.get("status") == ERROR:
-            self.fail("The new credential %s is in status ERROR: the API could not issue its certificate. Delete it with state=absent "
-                      "and credential_id=%s, or run the task again with regenerate=on_drift to replace it." % (credential["id"], credential["id"]),
-                      credential=self.result_of(credential))
+            # Nothing can ever use a credential in ERROR (it has no certificate): it is deleted rather than left behind.
+            self.remove_staged_key()
+            self.result.pop("private_key", None)
+            self.result["credential"] = self.result_of(credential)
+            self.discard_credential(credential, "the API could not issue its certificate (status ERROR)")
         return credential
 
     def creation_body(self):
@@ -760,41 +865,50 @@ class OkmsCertificate(OkmsModuleBase):
             body["csr"] = self.csr_pem
         return body
 
-    def post(self):
+    def post(self, stage):
         """The created credential. After a POST whose outcome is unknown, look for its result before sending another."""
         body = self.creation_body()
-        first_post_at = utc_now()
         for dummy in range(MAX_CREATE_ATTEMPTS):
+            started = time.time()
             try:
                 created = self.api.create(body)
             except OvhOutcomeUnknownError as exc:
-                adopted = self.recover_lost_create(exc, first_post_at)
+                adopted = self.recover_lost_create(exc, started, time.time())
                 if adopted is not None:
                     return adopted
                 continue
+            self.result["changed"] = True
             self.result["credential"] = self.result_of(created)
-            self.save_private_key(created)
+            self.save_private_key(created, stage)
             return created
         self.fail("The outcome of %d create calls for credential %r was unknown, and none of them can be found; giving up. Last error: %s"
                   % (MAX_CREATE_ATTEMPTS, self.params["name"], self.result["recovered"]["outcome_unknown"][-1]))
         return None
 
-    def save_private_key(self, created):
-        """Write the API-generated key, the only copy there will ever be, to private_key_path (or into the result)."""
+    def save_private_key(self, created, stage):
+        """Write the API-generated key, the only copy there will ever be, to private_key_path or its staging file (or into the result)."""
         key_pem = created.get("privateKeyPEM")
         if not key_pem:
             return
-        if not self.params["private_key_path"]:
+        key_path = self.params["private_key_path"]
+        if not key_path:
             self.result["private_key"] = pem_text(key_pem)
+            if not self.module.no_log:
+                self.module.warn("The private key of the new credential %s is returned in the result (private_key) of a task without "
+                                 "no_log: set no_log: true on the task, or give private_key_path." % created["id"])
             return
+        target = staged_path(key_path) if stage else key_path
         try:
-            write_atomically(self.module, pem_text(key_pem).encode("ascii"), self.key_file_args())
+            write_atomically(self.module, pem_text(key_pem).encode("ascii"), dict(self.key_file_args(), path=target))
         except OSError as exc:
-            self.discard_keyless(created, "its private key could not be written to %s (%s)" % (self.params["private_key_path"], exc.strerror or exc))
-        self.written.append(self.params["private_key_path"])
+            self.discard_credential(created, "its private key could not be written to %s (%s)" % (target, exc.strerror or exc))
+        if stage:
+            self.staged_key = target
+        else:
+            self.written.append(key_path)
 
-    def discard_keyless(self, created, why):
-        """Delete a credential whose key is lost, then fail: left behind, it would be an orphan nobody can use."""
+    def discard_credential(self, created, why):
+        """Delete a credential nothing can use (its key is lost, or it has no certificate), then fail: left behind, it would be an orphan."""
         try:
             self.api.delete(created["id"], self.params["wait_timeout"])
             outcome = "it was deleted"
@@ -802,42 +916,147 @@ class OkmsCertificate(OkmsModuleBase):
             outcome = "deleting it failed too (%s); delete it with state=absent and credential_id=%s" % (exc, created["id"])
         self.fail("Created credential %s but %s; %s." % (created["id"], why, outcome))
 
-    def recover_lost_create(self, exc, first_post_at):
-        """After a create call whose outcome is unknown: the credential it made, adopted (CSR), or its orphans deleted (API key)."""
+    def recover_lost_create(self, exc, started, ended):
+        """After a create call whose outcome is unknown: the credential it made, adopted (CSR), or deleted (API key, keyless).
+
+        Only credentials provably of this run are touched (see ownership_proof); the other new ones of the name are
+        reported in possible_orphans. The credentials are listed once the server is surely past the lost call, so that a
+        call carried out late is found rather than left behind.
+        """
         recovered = self.result.setdefault("recovered", dict(outcome_unknown=[], adopted=None, deleted_orphans=[]))
+        possible_orphans = self.result.setdefault("possible_orphans", [])
         recovered["outcome_unknown"].append(str(exc))
-        candidates = self.created_since(first_post_at)
-        if self.csr_public_der is not None:
-            adopted = self.find_own_csr_credential(candidates)
-            if adopted is not None:
-                recovered["adopted"] = adopted["id"]
-            return adopted
-        for orphan in candidates:
-            if not orphan.get("fromCSR"):
-                self.api.delete(orphan["id"], self.params["wait_timeout"])
-                recovered["deleted_orphans"].append(orphan["id"])
-                self.known_ids.add(orphan["id"])
-        return None
-
-    def created_since(self, first_post_at):
-        """Credentials called `name` that did not exist before this run's create calls, newest first."""
-        earliest = None if self.listed_by_name else first_post_at - CLOCK_SKEW_ALLOWANCE
-        found = [credential for credential in self.api.list_named(self.params["name"])
-                 if credential["id"] not in self.known_ids and credential.get("status") != DELETING
-                 and (earliest is None or parse_timestamp(credential.get("createdAt")) >= earliest)]
-        return sorted(found, key=lambda credential: parse_timestamp(credential.get("createdAt")), reverse=True)
-
-    def find_own_csr_credential(self, candidates):
-        """The candidate whose certificate carries our CSR's public key (waiting for its certificate if need be)."""
+        low_offset, high_offset = self.api.server_clock_offset()
+        time.sleep(max(0.0, ended + LATE_COMMIT_MARGIN - time.time()))
+        window = (utc_datetime(started + low_offset), utc_datetime(ended + LATE_COMMIT_MARGIN + high_offset))
+        candidates = [credential for credential in self.api.list_named(self.params["name"])
+                      if credential["id"] not in self.known_ids and credential.get("status") != DELETING]
+        adopted = None
         for candidate in candidates:
-            if not candidate.get("fromCSR"):
-                continue
-            if candidate.get("status") == CREATING:
-                candidate = self.api.wait_ready(candidate["id"], self.params["wait_timeout"]) or {}
-            certificate = load_certificate(candidate.get("certificatePEM"))
-            if certificate is not None and public_key_der(certificate) == self.csr_public_der:
-                return candidate
+            self.known_ids.add(candidate["id"])
+            if self.csr_public_der is not None and candidate.get("fromCSR") and candidate.get("status") == CREATING:
+                candidate = self.api.wait_ready(candidate["id"], self.params["wait_timeout"]) or candidate
+            proof = ownership_proof(candidate, self.csr_public_der, self.held_public_keys(), window, self.name_locked)
+            if proof is None:
+                possible_orphans.append(candidate["id"])
+            elif proof == "csr" and adopted is None:
+                adopted = candidate
+                recovered["adopted"] = candidate["id"]
+                self.result["changed"] = True
+                self.result["credential"] = self.result_of(candidate)
+            elif proof == "window":
+                # An API-key credential of the lost call: its private key was never received, nothing can use it.
+                self.api.delete(candidate["id"], self.params["wait_timeout"])
+                recovered["deleted_orphans"].append(candidate["id"])
+                self.result["changed"] = True
+        return adopted
+
+    def held_public_keys(self):
+        """Public keys (DER) of the private keys this run holds: the one at private_key_path, and a staged one."""
+        held = set()
+        for path in (self.params["private_key_path"], self.staged_key):
+            if path:
+                public_der, dummy = read_private_key_public_der(path)
+                if public_der is not None:
+                    held.add(public_der)
+        return held
+
+    # Resuming a replacement that an earlier run left half done
+
+    def resume_interrupted_replacement(self):
+        """Put in place the pair an earlier run staged; the credential of the staged key when it is adopted, else None.
+
+        A replacement that timed out or failed leaves its new key staged beside private_key_path: the credential whose
+        certificate carries that key is adopted (its certificate written, both files renamed into place, the credential
+        of the old pair deleted with delete_replaced) instead of creating another one. A staged certificate alone is what
+        a crash between the two renames leaves: it is renamed into place when it matches the key in place.
+        """
+        key_path, certificate_path = self.params["private_key_path"], self.params["certificate_path"]
+        if not key_path or not self.api_generates_key():
+            return None
+        if os.path.lexists(staged_path(key_path)):
+            return self.adopt_staged_key(staged_path(key_path))
+        if certificate_path and os.path.lexists(staged_path(certificate_path)):
+            self.finish_certificate_swap(staged_path(certificate_path))
         return None
+
+    def adopt_staged_key(self, staged_key):
+        public_der, problem = read_private_key_public_der(staged_key)
+        if problem:
+            self.fail("A staged private key is in the way: %s. Remove it, or put it in place by hand, and run the task again." % problem)
+        named = [credential for credential in self.api.list_named(self.params["name"]) if credential.get("status") != DELETING]
+        self.listed_by_name = True
+        self.known_ids.update(credential["id"] for credential in named)
+        own = self.credential_of_key(named, public_der)
+        if own is None:
+            # Its credential is gone, or ended in ERROR without a certificate: the staged key can never be used.
+            os.remove(staged_key)
+            self.module.warn("Removed %s: no credential called %r has a certificate for that key." % (staged_key, self.params["name"]))
+            return None
+        previous = self.credential_in_place([credential for credential in named if credential["id"] != own["id"]])
+        self.staged_key = staged_key
+        self.commit_staged_pair(own)
+        self.result["changed"] = True
+        self.result["adopted"] = own["id"]
+        if previous is not None:
+            replaced = dict(id=previous["id"], deleted=False,
+                            reasons=[reason("adopted", "credential %s, which an earlier run created to replace it, is now in place" % own["id"])])
+            self.result["replaced"] = replaced
+            if self.params["delete_replaced"]:
+                self.delete_replaced(own, previous)
+                replaced["deleted"] = True
+        return own
+
+    def credential_of_key(self, credentials, public_der):
+        """The credential whose certificate carries ``public_der`` (waiting for those still CREATING), None if there is none."""
+        for credential in credentials:
+            if credential.get("status") == CREATING:
+                credential = self.api.wait_ready(credential["id"], self.params["wait_timeout"]) or {}
+            if ownership_proof(credential, None, {public_der}, None, False) == "key":
+                return credential
+        return None
+
+    def credential_in_place(self, credentials):
+        """Among ``credentials``, the one of the pair in place: named by the certificate file, or carrying the key in place."""
+        certificate = read_certificate_file(self.params["certificate_path"]) if self.params["certificate_path"] else None
+        certificate_id = credential_id_of(certificate) if certificate else None
+        in_place_key, dummy = read_private_key_public_der(self.params["private_key_path"])
+        for credential in credentials:
+            if credential["id"] == certificate_id or (
+                    in_place_key is not None and ownership_proof(credential, None, {in_place_key}, None, False) == "key"):
+                return credential
+        return None
+
+    def finish_certificate_swap(self, staged_certificate):
+        certificate = read_certificate_file(staged_certificate)
+        key_der, dummy = read_private_key_public_der(self.params["private_key_path"])
+        if certificate is not None and key_der is not None and public_key_der(certificate) == key_der:
+            os.rename(staged_certificate, self.params["certificate_path"])
+            self.written.append(self.params["certificate_path"])
+        else:
+            os.remove(staged_certificate)
+
+    def commit_staged_pair(self, credential):
+        """Stage the certificate, then rename the staged key and the staged certificate into place, in that order.
+
+        A crash between the two renames leaves the new key in place beside the old certificate, with the new
+        certificate staged: the next run renames the staged certificate into place (finish_certificate_swap).
+        """
+        key_path, certificate_path = self.params["private_key_path"], self.params["certificate_path"]
+        if certificate_path:
+            write_atomically(self.module, pem_text(credential["certificatePEM"]).encode("ascii"),
+                             dict(self.certificate_file_args(), path=staged_path(certificate_path)))
+        os.rename(self.staged_key, key_path)
+        self.staged_key = None
+        self.written.append(key_path)
+        if certificate_path:
+            os.rename(staged_path(certificate_path), certificate_path)
+            self.written.append(certificate_path)
+
+    def remove_staged_key(self):
+        if self.staged_key is not None:
+            os.remove(self.staged_key)
+            self.staged_key = None
 
     # Files
 
@@ -859,12 +1078,30 @@ class OkmsCertificate(OkmsModuleBase):
             self.written.extend(path for path in (certificate_path, key_path if self.api_generates_key() else None) if path)
             return
         certificate_pem = credential.get("certificatePEM")
+        if self.staged_key is not None:
+            self.commit_staged_pair(credential)
+            return
+        if key_path and not self.api_generates_key():
+            self.fix_csr_key_mode(key_path)
         if certificate_path and certificate_pem and credential.get("status") in (READY, EXPIRED):
             if ensure_file(self.module, pem_text(certificate_pem).encode("ascii"), self.certificate_file_args()):
                 self.written.append(certificate_path)
         if key_path and self.api_generates_key() and key_path not in self.written and os.path.exists(key_path):
             if self.module.set_fs_attributes_if_different(self.key_file_args(), False):
                 self.written.append(key_path)
+
+    def fix_csr_key_mode(self, key_path):
+        """A CSR's key that the group or others may read beyond private_key_mode is mode drift, fixed like any other."""
+        wanted = numeric_mode(self.params["private_key_mode"])
+        try:
+            current = stat.S_IMODE(os.stat(key_path).st_mode)
+        except FileNotFoundError:
+            return
+        if wanted is None or not current & ~wanted & 0o077:
+            return
+        file_args = dict(file_arguments(self.module, key_path, None), mode=self.params["private_key_mode"], owner=None, group=None)
+        if self.module.set_fs_attributes_if_different(file_args, False):
+            self.written.append(key_path)
 
     def api_generates_key(self):
         return self.csr_public_der is None
@@ -926,6 +1163,15 @@ class OkmsCertificate(OkmsModuleBase):
 
 def reason(code, message):
     return dict(reason=code, message=message)
+
+
+def staged_path(path):
+    """Where a replacement stages the new file that is renamed over ``path`` once the pair is complete."""
+    return path + STAGED_SUFFIX
+
+
+def utc_datetime(unix_seconds):
+    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc)
 
 
 def main():

@@ -9,7 +9,7 @@ import collections
 import dataclasses
 import threading
 
-KINDS = ("status", "delay", "drop_after_commit")
+KINDS = ("status", "delay", "delay_after_commit", "drop_after_commit")
 
 
 @dataclasses.dataclass
@@ -21,6 +21,7 @@ class Fault:
     status: int | None = None
     retry_after: float | None = None
     delay: float | None = None
+    delay_after_commit: float | None = None
     drop_after_commit: bool = False
 
     def to_dict(self) -> dict:
@@ -50,10 +51,11 @@ def parse_fault(spec, routes: frozenset) -> Fault:
     checks = {
         "status": _is_number(spec.get("status"), 400, 599) and isinstance(spec.get("status"), int),
         "delay": _is_number(spec.get("delay"), 0, 600),
+        "delay_after_commit": _is_number(spec.get("delay_after_commit"), 0, 600),
         "drop_after_commit": spec.get("drop_after_commit") is True,
     }
     if not checks[kinds[0]]:
-        raise ValueError("status must be an integer 400-599, delay seconds 0-600, drop_after_commit true")
+        raise ValueError("status must be an integer 400-599, delay and delay_after_commit seconds 0-600, drop_after_commit true")
     if "retry_after" in spec and (kinds[0] != "status" or not _is_number(spec["retry_after"], 0, 86400)):
         raise ValueError("retry_after (seconds) goes only with status")
     return Fault(**spec)

@@ -87,6 +87,8 @@ class RoutedApp:
             answer = self.call(route, request)
         except HttpError as exc:
             answer = self._error_answer(exc)
+        if fault is not None and fault.delay_after_commit:
+            time.sleep(fault.delay_after_commit)
         answer.drop = fault is not None and fault.drop_after_commit
         return answer
 

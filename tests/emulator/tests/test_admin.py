@@ -70,6 +70,24 @@ def test_delay_fault(ak, admin):
     assert time.monotonic() - started >= 0.5
 
 
+def test_delay_after_commit_creates_then_answers_late(info, domains, admin):
+    name = "late-" + uuid.uuid4().hex
+    admin.fault("POST " + CREDENTIALS_ROUTE, delay_after_commit=1.0)
+    started = time.monotonic()
+    assert create_credential(ak_client(info), info, domains["main"], name=name)["name"] == name
+    assert time.monotonic() - started >= 1.0
+
+
+def test_delay_after_commit_stores_before_the_answer(info, domains, admin):
+    name = "late-" + uuid.uuid4().hex
+    admin.fault("POST " + CREDENTIALS_ROUTE, delay_after_commit=5.0)
+    client = ak_client(info)
+    client._timeout = 1  # pylint: disable=protected-access
+    with pytest.raises(ovh.exceptions.HTTPError):
+        create_credential(client, info, domains["main"], name=name)
+    assert [view["name"] for view in ak_client(info).get(credentials_path(domains["main"])) if view["name"] == name] == [name]
+
+
 def test_drop_after_commit_creates_then_answers_nothing(info, domains, admin):
     name = "dropped-" + uuid.uuid4().hex
     admin.fault("POST " + CREDENTIALS_ROUTE, drop_after_commit=True)
@@ -88,6 +106,7 @@ def test_drop_after_commit_creates_then_answers_nothing(info, domains, admin):
     {"route": DOMAIN_ROUTE, "delay": 1, "retry_after": 3},
     {"route": DOMAIN_ROUTE, "status": 503, "count": 0},
     {"route": DOMAIN_ROUTE, "drop_after_commit": "yes"},
+    {"route": DOMAIN_ROUTE, "delay_after_commit": -1},
 ])
 def test_bad_faults_are_refused(admin, spec):
     assert admin.call("POST", "/faults", spec, expect=400)["class"] == "Client::BadRequest"
