@@ -95,7 +95,9 @@ options:
   csr:
     description:
       - PEM certificate signing request to have signed instead of letting the API generate a key.
-      - Checked before any API call - it must parse and its signature must verify.
+      - Checked before any API call - it must parse, its signature must verify, and its key must be RSA of at least
+        2048 bits or EC of at least 224 bits (Ed25519, Ed448 and DSA keys are refused: the API issues only ECDSA and RSA
+        certificates). Curves, larger sizes and the CSR's length are left to the API, since OVH publishes no limit.
       - An existing credential whose certificate carries another public key than the CSR's differs from the task (see
         O(regenerate)).
       - Mutually exclusive with O(csr_path) and O(certificate_type).
@@ -119,11 +121,17 @@ options:
         checked against the certificate, never written.
       - Without it, the key of a newly created API-key credential is returned as RV(private_key); such a task needs
         C(no_log=true).
-      - The directory must exist.
+      - The directory must exist and must not be writable by other users unless it is sticky and owned by root or the
+        user running the module. The path must not be a symbolic link, a FIFO, a device or a socket, and must name
+        another file than O(certificate_path) and O(csr_path) (compared after resolving links). All of this is checked
+        before any API call.
     type: path
   private_key_mode:
     description:
-      - Mode of the private key file, as a quoted octal string. Modes that give access to other users are refused.
+      - Mode of the private key file, as a quoted octal string such as V('0600') or V('0640'). Modes that give any access
+        to other users, let the group write, or set the setuid, setgid or sticky bits are refused.
+      - An integer is taken as the mode it is (YAML reads an unquoted V(0600) as 384, which is mode 0600, but V(600) as
+        mode 1130, which is refused); quote the mode.
       - The key file also gets O(owner), O(group) and the other file options; O(mode) applies to the certificate only.
     type: raw
     default: '0600'
@@ -133,7 +141,7 @@ options:
         and O(mode) (default V(0644)).
       - When this file already holds a certificate of a credential called O(name), that credential is read with one GET by
         id and the domain is not listed - the cheap path of an idempotent run.
-      - The directory must exist.
+      - The directory and the path are checked like those of O(private_key_path).
     type: path
   regenerate:
     description:
