@@ -454,7 +454,10 @@ adopted:
   description:
     - ID of the credential that an earlier, failed or timed-out replacement created and whose key it left staged beside
       O(private_key_path); this run put its key and certificate in place instead of creating another credential.
-  returned: when a staged key was found and its credential adopted
+    - With a CSR, the credential that an earlier, timed-out replacement made from the same CSR (it carries the CSR's
+      public key, is newer than the credential it replaces and matches the task); this run deploys it instead of
+      creating another credential.
+  returned: when a staged key was found, or a CSR's earlier replacement, and its credential adopted
   type: str
 deleted:
   description: IDs of the credentials deleted (or that would be deleted in check mode).
@@ -822,13 +825,37 @@ class OkmsCertificate(OkmsModuleBase):
         """
         replaced = dict(id=existing["id"], reasons=reasons, deleted=False)
         self.result["replaced"] = replaced
-        credential = self.create(wait=True, stage=True)
+        credential = self.csr_replacement_left_behind(existing) or self.create(wait=True, stage=True)
         self.deploy_files(credential)
         if self.params["delete_replaced"]:
             if not self.module.check_mode:
                 self.delete_replaced(credential, existing)
             replaced["deleted"] = True
         return credential
+
+    def csr_replacement_left_behind(self, existing):
+        """The credential an earlier, interrupted replacement made from this task's CSR, adopted; None when there is none.
+
+        A CSR-based replacement that timed out leaves its credential behind, newer than ``existing``. Its key is the CSR's
+        own, still on the host, so it is usable: adopting it keeps one credential per name instead of creating a third.
+        Only when it carries the CSR's public key and nothing else about it differs from the task.
+        """
+        if self.module.check_mode or self.csr_public_der is None:
+            return None
+        newer_than = parse_timestamp(existing.get("createdAt"))
+        for candidate in self.api.list_named(self.params["name"]):
+            if candidate["id"] == existing["id"] or candidate.get("status") not in (CREATING, READY):
+                continue
+            if parse_timestamp(candidate.get("createdAt")) <= newer_than:
+                continue
+            if candidate.get("status") == CREATING:
+                candidate = self.api.wait_ready(candidate["id"], self.params["wait_timeout"])
+            if (candidate is not None and ownership_proof(candidate, self.csr_public_der, set(), None, False) == "csr"
+                    and not self.differences(candidate) and not self.renewal(candidate)):
+                self.result["changed"] = True
+                self.result["adopted"] = candidate["id"]
+                return candidate
+        return None
 
     def delete_replaced(self, credential, existing):
         try:
