@@ -379,4 +379,3 @@ def with_expiry(credential, now):
 
 def sha1(text):
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
