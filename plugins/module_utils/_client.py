@@ -475,6 +475,24 @@ class OvhApiClient:
             path += ("&" if "?" in path else "?") + query
         return base + path
 
+    # Authentication shared between clients
+
+    def session_state(self):
+        """What another client of the same configuration needs to make no authentication request of its own.
+
+        The server time delta (application key) or the OAuth2 token and its expiry: one play authenticates once,
+        whatever its number of hosts. The token is a secret: keep the state out of every output.
+        """
+        if self.auth_method == OAUTH2:
+            return {"token": self._bearer_token(), "token_expires_at": self._token_expires_at}
+        return {"time_delta": self._server_time_delta()}
+
+    def resume_session(self, state):
+        """Take over the authentication of session_state(); an expired or refused token is fetched again as usual."""
+        self._time_delta = state.get("time_delta", self._time_delta)
+        self._token = state.get("token", self._token)
+        self._token_expires_at = state.get("token_expires_at", self._token_expires_at)
+
     # Requests
 
     def _request(self, method, path, params=None, body=None, headers=None):

@@ -1,0 +1,382 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, okms.access contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: okms_client_files
+short_description: Read, stage and put in place the OKMS key and certificate files of a host
+version_added: 0.1.0
+description:
+  - The host side of the role M(okms.access.okms_client) - the action plugin of the role C(okms.access.client) runs it on each
+    host, once per step, and makes the API calls itself on the controller. It is not meant to be used on its own.
+  - O(action=read) reports the files (mode, owner, group, SHA-1 of the CA and okms-cli files), the credential id that the
+    certificate's serial number encodes, the SHA-256 of the public keys of the private key and of the certificate, and, with
+    O(verify_url), whether the host's files give access to the KMS domain over mutual TLS.
+  - O(action=stage) writes a new private key beside the current one (made on the host, with its CSR returned, or
+    O(key_pem) as given), through a file that has mode 0600 from its first byte.
+  - O(action=apply) puts a new certificate and the staged key in place once they match, fixes owners and modes, writes the
+    CA and okms-cli files, removes leftovers, then checks the access over mutual TLS.
+  - O(action=remove) removes the files, and the directory once it is empty.
+  - Private keys never appear in its results.
+author:
+  - okms.access contributors (@okms-access)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - O(action=read) runs in check mode; the other actions predict and change nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  action:
+    description: What to do.
+    type: str
+    choices: [read, stage, apply, remove]
+    required: true
+  paths:
+    description:
+      - The paths of the files, by role - C(dir), C(key), C(cert), C(ca), C(cli), C(key_new), C(cert_new).
+    type: dict
+    required: true
+  owner:
+    description: Owner of the files (empty - the user running the module).
+    type: str
+    default: ""
+  group:
+    description: Group of the files (empty - the user's group).
+    type: str
+    default: ""
+  key_mode:
+    description: Mode of the private key file.
+    type: str
+    default: "0600"
+  verify_url:
+    description: URL of the KMS domain asked over mutual TLS with the host's files; no check when not set.
+    type: str
+  verify_timeout:
+    description: Seconds to wait for the mutual TLS answer.
+    type: int
+    default: 10
+  key_type:
+    description: With O(action=stage) and no O(key_pem), the type of the key made on the host.
+    type: str
+    choices: [ECDSA, RSA]
+    default: ECDSA
+  rsa_key_size:
+    description: Size of an RSA key made on the host.
+    type: int
+    default: 2048
+  common_name:
+    description: Common name of the CSR of a key made on the host.
+    type: str
+  key_pem:
+    description: With O(action=stage) or O(action=apply), an API-generated private key (PEM) to stage.
+    type: str
+  certificate_pem:
+    description: With O(action=apply), the new certificate; the staged key must match it.
+    type: str
+  attrs:
+    description: With O(action=apply), the paths of files whose owner, group and mode are fixed, each with its C(mode).
+    type: list
+    elements: dict
+    default: []
+  ca_pem:
+    description: With O(action=apply), the content of the CA file.
+    type: str
+  cli_content:
+    description: With O(action=apply), the content of the okms-cli configuration file.
+    type: str
+  fix_dir:
+    description: With O(action=apply), create the directory or fix its owner, group and mode.
+    type: bool
+    default: false
+  remove:
+    description: Paths to remove (staged leftovers with O(action=apply), the files with O(action=remove)).
+    type: list
+    elements: path
+    default: []
+  remove_dir:
+    description: With O(action=remove), remove the directory when it is empty.
+    type: bool
+    default: false
+requirements:
+  - cryptography >= 3.4
+seealso:
+  - module: okms.access.okms_client
+"""
+
+EXAMPLES = r"""
+- name: Read what the host holds (the role's action plugin does this)
+  okms.access.okms_client_files:
+    action: read
+    paths:
+      dir: /etc/okms
+      key: /etc/okms/domain.key
+      cert: /etc/okms/client.cert
+      ca: /etc/okms/ca.pem
+      cli: /etc/okms/okms.yaml
+      key_new: /etc/okms/domain.key.new
+      cert_new: /etc/okms/client.cert.new
+  register: held
+"""
+
+RETURN = r"""
+files:
+  description: Per role of O(paths), C(null) when absent, else its C(mode), C(owner), C(uid), C(group), C(gid), C(isdir) and C(checksum).
+  returned: action is read
+  type: dict
+credential_id:
+  description: The credential id that the certificate's serial number encodes (empty without one).
+  returned: action is read
+  type: str
+key_public_sha256:
+  description: SHA-256 of the private key's public key (the current key with O(action=read), the staged one with O(action=stage)).
+  returned: action is read or stage
+  type: str
+certificate_public_sha256:
+  description: SHA-256 of the certificate's public key.
+  returned: action is read
+  type: str
+key_problem:
+  description: Why the private key cannot be read.
+  returned: action is read
+  type: str
+certificate_problem:
+  description: Why the certificate cannot be used.
+  returned: action is read
+  type: str
+csr:
+  description: The CSR of a key made on the host.
+  returned: action is stage without key_pem
+  type: str
+verify:
+  description: The mutual TLS check - C(ok) and C(msg); C(null) when it was not made.
+  returned: always
+  type: dict
+"""
+
+import hashlib
+import json
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.okms.access.plugins.module_utils._credential import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
+    credential_id_of,
+    load_certificate,
+    public_key_der,
+    public_key_sha256,
+    read_certificate_file,
+    read_private_key_public_der,
+)
+from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, remove_file, write_atomically
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+except ImportError:
+    pass  # HAS_CRYPTOGRAPHY says so
+
+CHECKSUM_ROLES = ("ca", "cli")
+
+
+def file_view(path, checksum):
+    """Mode, owner and group of the file (following links, as a reader would); None when absent."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    view = dict(mode="%04o" % (info.st_mode & 0o7777), uid=info.st_uid, gid=info.st_gid, isdir=os.path.isdir(path),
+                owner=_name(info.st_uid, "pwd"), group=_name(info.st_gid, "grp"), checksum=None)
+    if checksum and not view["isdir"]:
+        with open(path, "rb") as handle:
+            view["checksum"] = hashlib.sha1(handle.read()).hexdigest()
+    return view
+
+
+def _name(number, kind):
+    try:
+        if kind == "pwd":
+            import pwd
+            return pwd.getpwuid(number).pw_name
+        import grp
+        return grp.getgrgid(number).gr_name
+    except KeyError:
+        return str(number)
+
+
+def verify(url, paths, timeout):
+    """One random byte over mutual TLS: proves the pair matches, the credential is valid and the CA verifies the endpoint."""
+    try:
+        open_url(url, client_cert=paths["cert"], client_key=paths["key"], ca_path=paths["ca"], timeout=timeout).read()
+    except Exception as exc:  # every failure is a result: the controller words it
+        message = str(exc)
+        body = getattr(exc, "read", None)
+        if body is not None:
+            try:
+                errors = json.loads(body()).get("errors")
+            except Exception:
+                errors = None
+            if errors:
+                message += " " + "; ".join(str(error) for error in errors)
+        return dict(ok=False, msg=message)
+    return dict(ok=True, msg="")
+
+
+class HostFiles:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.paths = module.params["paths"]
+        self.result = dict(changed=False, verify=None)
+
+    def file_args(self, path, mode):
+        return self.module.load_file_common_arguments(
+            dict(owner=self.params["owner"] or None, group=self.params["group"] or None, mode=mode), path=path)
+
+    def can_verify(self):
+        return self.params["verify_url"] and all(os.path.exists(self.paths[role]) for role in ("key", "cert", "ca"))
+
+    def read(self):
+        self.result["files"] = dict((role, file_view(path, role in CHECKSUM_ROLES)) for role, path in self.paths.items())
+        public_der, problem = read_private_key_public_der(self.paths["key"]) if self.result["files"].get("key") else (None, None)
+        self.result.update(key_public_sha256=public_key_sha256(public_der) if public_der else None, key_problem=problem,
+                           credential_id="", certificate_public_sha256=None, certificate_problem=None)
+        if self.result["files"].get("cert"):
+            certificate = read_certificate_file(self.paths["cert"])
+            if certificate is None:
+                self.result["certificate_problem"] = "%s is not a readable PEM certificate" % self.paths["cert"]
+            else:
+                self.result["certificate_public_sha256"] = public_key_sha256(public_key_der(certificate))
+                self.result["credential_id"] = credential_id_of(certificate) or ""
+                if not self.result["credential_id"]:
+                    self.result["certificate_problem"] = "%s is not an OKMS certificate: its serial number is not a credential id" % self.paths["cert"]
+        if self.can_verify():
+            self.result["verify"] = verify(self.params["verify_url"], self.paths, self.params["verify_timeout"])
+
+    def stage(self):
+        """A new key beside the current one: API-generated (key_pem) or made here, with its CSR."""
+        self.result["changed"] = True
+        if self.module.check_mode:
+            return
+        if self.params["key_pem"]:
+            # Written as the API sent it: byte for byte the copy kept on the controller, if any.
+            pem = self.params["key_pem"].encode("ascii")
+            key = serialization.load_pem_private_key(pem, password=None)
+        else:
+            if self.params["key_type"] == "RSA":
+                key = rsa.generate_private_key(public_exponent=65537, key_size=self.params["rsa_key_size"])
+            else:
+                key = ec.generate_private_key(ec.SECP256R1())
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        self.make_dir()
+        write_atomically(self.module, pem, self.file_args(self.paths["key_new"], self.params["key_mode"]))
+        self.result["key_public_sha256"] = public_key_sha256(public_key_der(key))
+        if not self.params["key_pem"]:
+            subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.params["common_name"])])
+            csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+            self.result["csr"] = csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+    def make_dir(self):
+        """Create the directory (0750) or fix its owner, group and mode."""
+        path = self.paths["dir"]
+        if not os.path.isdir(path):
+            os.makedirs(path, 0o750)
+        self.module.set_fs_attributes_if_different(self.file_args(path, "0750"), False)
+
+    def apply(self):
+        """The new pair once it matches, then owners and modes, the CA, the okms-cli file, leftovers; then the access check."""
+        params, paths, changed = self.params, self.paths, False
+        if params["fix_dir"]:
+            self.make_dir()
+            changed = True
+        if params["key_pem"]:
+            self.stage()
+        if params["certificate_pem"]:
+            self.put_pair_in_place(params["certificate_pem"])
+            changed = True
+        for item in params["attrs"]:
+            changed = self.module.set_fs_attributes_if_different(self.file_args(item["path"], item["mode"]), False) or changed
+        for role, content in (("ca", params["ca_pem"]), ("cli", params["cli_content"])):
+            if content is not None:
+                changed = ensure_file(self.module, content.encode("utf-8"), self.file_args(paths[role], "0644")) or changed
+        for path in params["remove"]:
+            changed = remove_file(self.module, path) or changed
+        self.result["changed"] = changed
+        if self.can_verify():
+            self.result["verify"] = verify(params["verify_url"], paths, params["verify_timeout"])
+
+    def put_pair_in_place(self, certificate_pem):
+        """The staged key and the new certificate replace the current pair, once the key is the certificate's."""
+        paths = self.paths
+        certificate = load_certificate(certificate_pem)
+        staged_public, problem = read_private_key_public_der(paths["key_new"])
+        if certificate is None or problem or public_key_der(certificate) != staged_public:
+            self.module.fail_json(msg="the new private key %s does not match the new certificate (%s); the current key and certificate "
+                                      "are left in place" % (paths["key_new"], problem or "another public key"))
+        write_atomically(self.module, certificate_pem.encode("ascii"), self.file_args(paths["cert_new"], "0644"))
+        os.replace(paths["key_new"], paths["key"])
+        os.replace(paths["cert_new"], paths["cert"])
+
+    def remove(self):
+        changed = False
+        for path in self.params["remove"]:
+            changed = remove_file(self.module, path) or changed
+        directory = self.paths["dir"]
+        if self.params["remove_dir"] and os.path.isdir(directory) and not os.listdir(directory):
+            if not self.module.check_mode:
+                os.rmdir(directory)
+            changed = True
+        self.result["changed"] = changed
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            action=dict(type="str", required=True, choices=["read", "stage", "apply", "remove"]),
+            paths=dict(type="dict", required=True),
+            owner=dict(type="str", default=""),
+            group=dict(type="str", default=""),
+            key_mode=dict(type="str", default="0600", no_log=False),
+            verify_url=dict(type="str"),
+            verify_timeout=dict(type="int", default=10),
+            key_type=dict(type="str", default="ECDSA", choices=["ECDSA", "RSA"]),
+            rsa_key_size=dict(type="int", default=2048),
+            common_name=dict(type="str"),
+            key_pem=dict(type="str", no_log=True),
+            certificate_pem=dict(type="str"),
+            attrs=dict(type="list", elements="dict", default=[]),
+            ca_pem=dict(type="str"),
+            cli_content=dict(type="str"),
+            fix_dir=dict(type="bool", default=False),
+            remove=dict(type="list", elements="path", default=[]),
+            remove_dir=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    host = HostFiles(module)
+    try:
+        getattr(host, module.params["action"])()
+    except OSError as exc:
+        module.fail_json(msg="File operation failed: %s" % exc, exception=traceback.format_exc())
+    module.exit_json(**host.result)
+
+
+if __name__ == "__main__":
+    main()
