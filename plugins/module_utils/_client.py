@@ -76,6 +76,9 @@ RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
 TOKEN_EXPIRY_MARGIN = 30.0
 
 IAM_ACTIONS_DETAIL = "unauthorizedActionsByIAM"
+# How OVH refuses a signature or a timestamp (HTTP 400): v1 error codes, v2 messages (lower case).
+SIGNING_ERROR_CODES = frozenset(("INVALID_SIGNATURE", "QUERY_TIME_OUT"))
+SIGNING_ERROR_MESSAGES = ("invalid signature", "query out of time")
 
 
 class OvhConfigError(Exception):
@@ -122,10 +125,22 @@ class OvhApiError(Exception):
             cause += ": " + str(self.message).rstrip(".")
         return cause
 
+    def _refused_signature(self):
+        """OVH answers a wrong signature or a stale timestamp with 400: v1 ``errorCode`` INVALID_SIGNATURE or
+        QUERY_TIME_OUT, v2 ``Client::BadRequest`` with the message "Invalid signature" or "Query out of time"."""
+        if self.status != 400:
+            return False
+        message = str(self.message or "").strip().lower()
+        return self.error_class in SIGNING_ERROR_CODES or message.startswith(SIGNING_ERROR_MESSAGES)
+
     def _hints(self):
         hints = []
-        if self.status in (401, 403) and self.auth_description:
+        refused_signature = self._refused_signature()
+        if (self.status in (401, 403) or refused_signature) and self.auth_description:
             hints.append("Authenticated with %s." % self.auth_description)
+        if refused_signature:
+            hints.append("OVH refused the request's signature or timestamp: check the application secret and the consumer key, "
+                         "and this machine's clock.")
         missing_actions = iam_actions(self.details.get(IAM_ACTIONS_DETAIL))
         if missing_actions:
             hints.append("Missing IAM actions: %s; grant them to this identity in an IAM policy." % ", ".join(missing_actions))

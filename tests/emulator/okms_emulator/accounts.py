@@ -17,6 +17,7 @@ import secrets
 import string
 import uuid
 
+from okms_emulator.kms_iam import check_kms_actions
 from okms_emulator.routing import canonical_uuid
 from okms_emulator.settings import check_settings
 
@@ -53,7 +54,7 @@ GENERATORS = {
     "client_id": lambda: secrets.token_hex(8),
     "client_secret": lambda: _random_text(_ALNUM, 32),
 }
-ACCOUNT_OPTIONS = frozenset(GENERATORS) | {"iam_denied_actions", "domains"}
+ACCOUNT_OPTIONS = frozenset(GENERATORS) | {"iam_denied_actions", "kms_denied_actions", "domains"}
 DOMAIN_OPTIONS = frozenset({"id", "region", "display_name"})
 
 
@@ -84,6 +85,7 @@ class Account:  # pylint: disable=too-many-instance-attributes
     client_secret: str
     denied_actions: frozenset
     domains: tuple
+    kms_denied_actions: frozenset = frozenset()
 
     def summary(self) -> dict:
         """The account as emulator.json lists it."""
@@ -114,6 +116,15 @@ def _check_domain(where: str, spec) -> None:
         _fail(where + ".display_name", "must be a string")
 
 
+def _check_kms_denied(where: str, denied) -> None:
+    if not isinstance(denied, list):
+        _fail(where, "must be a list of okms:apikms: actions")
+    try:
+        check_kms_actions(denied)
+    except ValueError as exc:
+        _fail(where, str(exc))
+
+
 def _check_account(where: str, spec) -> None:
     _check_keys(where, spec, ACCOUNT_OPTIONS)
     for name in GENERATORS:
@@ -123,6 +134,7 @@ def _check_account(where: str, spec) -> None:
     denied = spec.get("iam_denied_actions", [])
     if not isinstance(denied, list) or any(action not in IAM_ACTIONS for action in denied):
         _fail(where + ".iam_denied_actions", "must be a list of: " + ", ".join(IAM_ACTIONS))
+    _check_kms_denied(where + ".kms_denied_actions", spec.get("kms_denied_actions", []))
     domains = spec.get("domains", [{}])
     if not isinstance(domains, list):
         _fail(where + ".domains", "must be a list")
@@ -193,7 +205,10 @@ def build_accounts(specs: list, records: list) -> list:
             for domain_spec, domain_record in zip(spec.get("domains", [{}]), record["domains"])
         )
         fields = {name: record[name] for name in GENERATORS}
-        accounts.append(Account(denied_actions=frozenset(spec.get("iam_denied_actions", [])), domains=domains, **fields))
+        accounts.append(Account(
+            denied_actions=frozenset(spec.get("iam_denied_actions", [])), domains=domains,
+            kms_denied_actions=frozenset(spec.get("kms_denied_actions", [])), **fields,
+        ))
     for name in ("nichandle", "application_key", "client_id"):
         values = [getattr(account, name) for account in accounts]
         if len(set(values)) != len(values):
@@ -212,6 +227,7 @@ class Directory:
         self._by_application_key = {account.application_key: account for account in accounts}
         self._by_client_id = {account.client_id: account for account in accounts}
         self._domains = {domain.id: domain for account in accounts for domain in account.domains}
+        self._by_nichandle = {account.nichandle: account for account in accounts}
 
     def by_application_key(self, key: str) -> Account | None:
         """Account owning an application key."""
@@ -224,3 +240,8 @@ class Directory:
     def domain(self, okms_id: str) -> Domain | None:
         """Domain of a canonical okmsId."""
         return self._domains.get(okms_id)
+
+    def account_of_domain(self, okms_id: str) -> Account | None:
+        """Account owning the domain of a canonical okmsId."""
+        domain = self._domains.get(okms_id)
+        return self._by_nichandle[domain.nichandle] if domain else None

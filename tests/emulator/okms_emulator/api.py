@@ -127,7 +127,7 @@ class ApiApp(RoutedApp):
             "region": domain.region,
             "restEndpoint": services.rest_url,
             "kmipEndpoint": services.kmip_endpoint,
-            "kmipRsaEndpoint": None,
+            "kmipRsaEndpoint": services.kmip_rsa_endpoint,
             "swaggerEndpoint": services.rest_url + "/swagger-ui",
             "kmipObjectCount": 0,
             "serviceKeyCount": 0,
@@ -137,7 +137,7 @@ class ApiApp(RoutedApp):
         }
         if with_ca:
             view["publicCA"] = services.public_ca_pem
-            view["publicRsaCA"] = None
+            view["publicRsaCA"] = services.public_rsa_ca_pem
         return view
 
     def _page_request(self, request, scope: str, invalid_class: str) -> tuple:

@@ -8,7 +8,11 @@ Refusals (v1 ``errorCode`` bodies):
 - no credentials at all, or an application key without consumer key, timestamp or signature:
   401 ``NOT_CREDENTIAL``;
 - unknown application key: 403 ``INVALID_KEY``;
-- unknown consumer key, bad timestamp, timestamp out of tolerance, wrong signature: 403 ``INVALID_CREDENTIAL``;
+- unknown consumer key: 403 ``INVALID_CREDENTIAL``;
+- wrong signature: 400, as OVH answers it: ``INVALID_SIGNATURE`` "Invalid signature" on ``/1.0`` routes,
+  ``Client::BadRequest`` "Invalid signature" on ``/v2`` routes (python-ovh raises BadParametersError);
+- a timestamp that is not unix seconds or out of tolerance: 400 "Query out of time" in the same two shapes
+  (``QUERY_TIME_OUT`` on ``/1.0``);
 - unknown or expired bearer token: 401 ``INVALID_CREDENTIAL``.
 """
 
@@ -22,7 +26,7 @@ import secrets
 from urllib.parse import parse_qs, unquote
 
 from okms_emulator.clock import MICROS_PER_SECOND
-from okms_emulator.errors import auth_error, oauth_error
+from okms_emulator.errors import api_error, auth_error, oauth_error
 from okms_emulator.routing import Answer
 
 
@@ -30,6 +34,13 @@ def ovh_signature(application_secret: str, consumer_key: str, method: str, url: 
     """``"$1$" + sha1(AS+CK+METHOD+URL+BODY+T joined by "+")``, over the exact body bytes."""
     parts = [application_secret.encode(), consumer_key.encode(), method.upper().encode(), url.encode(), body, timestamp.encode()]
     return "$1$" + hashlib.sha1(b"+".join(parts)).hexdigest()
+
+
+def signing_error(request, error_code: str, message: str):
+    """400 for a request whose signature or timestamp is refused: v1 ``errorCode`` body, or v2 ``Client::BadRequest``."""
+    if request.path.startswith("/v2/"):
+        return api_error(400, message, "Client::BadRequest")
+    return auth_error(400, error_code, message)
 
 
 def _basic_credentials(header: str | None):
@@ -84,19 +95,12 @@ class Authenticator:
         if not hmac.compare_digest(headers["X-Ovh-Consumer"].encode(), account.consumer_key.encode()):
             raise auth_error(403, "INVALID_CREDENTIAL", "This credential does not exist")
         timestamp = headers["X-Ovh-Timestamp"]
-        if not timestamp.isdigit():
-            raise auth_error(403, "INVALID_CREDENTIAL", "Invalid X-Ovh-Timestamp %r: unix seconds expected" % timestamp)
-        drift = abs(self.clock.now_seconds() - int(timestamp))
-        if drift > self.settings["timestamp_tolerance"]:
-            raise auth_error(
-                403, "INVALID_CREDENTIAL",
-                "Query out of time: X-Ovh-Timestamp is %d s away from the server time (tolerance %s s); sync with GET /auth/time"
-                % (drift, self.settings["timestamp_tolerance"]),
-            )
+        if not timestamp.isdigit() or abs(self.clock.now_seconds() - int(timestamp)) > self.settings["timestamp_tolerance"]:
+            raise signing_error(request, "QUERY_TIME_OUT", "Query out of time")
         url = "https://%s%s" % (request.header("Host") or "", request.target)
         expected = ovh_signature(account.application_secret, account.consumer_key, request.method, url, request.body, timestamp)
         if not hmac.compare_digest(headers["X-Ovh-Signature"].encode(), expected.encode()):
-            raise auth_error(403, "INVALID_CREDENTIAL", "Invalid signature")
+            raise signing_error(request, "INVALID_SIGNATURE", "Invalid signature")
         return account
 
     def issue_token(self, request) -> Answer:

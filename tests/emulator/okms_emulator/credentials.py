@@ -10,6 +10,7 @@ changes anything, so what one request sees never races another.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from cryptography import x509
@@ -89,11 +90,21 @@ class CredentialService:
         self.clock = clock
         self.settings = settings
 
-    def _record(self, public_key, okms_id: str, fields: dict, now_us: int, ready_us: int) -> CredentialRecord:
+    def _serial(self, credential_id: uuid.UUID) -> int:
+        """The certificate's serial: the credential id (OVH's published examples) or, by setting, 128 random bits."""
+        if self.settings["certificate_serial"] == "random":
+            return secrets.randbits(127) | 1 << 127
+        return credential_id.int
+
+    def _record(self, public_key, okms_id: str, fields: dict, now_us: int, ready_us: int, serials: dict) -> CredentialRecord:
+        """A new credential; a random serial goes into ``serials`` (credential id -> serial) to be stored with it."""
         credential_id = uuid.uuid4()
+        serial = self._serial(credential_id)
+        if serial != credential_id.int:
+            serials[str(credential_id)] = serial
         expired_us = now_us + fields["validity"] * MICROS_PER_DAY
         certificate = self.users_ca.issue_credential_certificate(
-            public_key, credential_id.int, okms_id, to_datetime(now_us), to_datetime(expired_us)
+            public_key, serial, okms_id, to_datetime(now_us), to_datetime(expired_us)
         )
         return CredentialRecord(
             id=str(credential_id), okms_id=okms_id, name=fields["name"], description=fields["description"],
@@ -120,8 +131,9 @@ class CredentialService:
             "validity": request.validity, "from_csr": request.csr is not None, "certificate_type": certificate_type,
         }
         now_us = self.clock.now_us()
-        record = self._record(public_key, okms_id, fields, now_us, now_us + seconds_to_us(self.settings["ready_delay"]))
-        self.store.insert_credentials([record])
+        serials = {}
+        record = self._record(public_key, okms_id, fields, now_us, now_us + seconds_to_us(self.settings["ready_delay"]), serials)
+        self.store.insert_credentials([record], serials)
         return creation_view(record, private_key)
 
     def _existing(self, okms_id: str, credential_id: str, now_us: int) -> CredentialRecord:
@@ -188,16 +200,25 @@ class CredentialService:
             "description": "preloaded by the emulator", "identity_urns": ["urn:v1:eu:identity:account:" + domain.nichandle],
             "validity": VALIDITY_DEFAULT, "from_csr": False, "certificate_type": "ECDSA",
         }
-        records = [self._record(public_key, domain.id, {**fields, "name": "preload-%d" % index}, now_us, now_us) for index in range(count)]
-        self.store.insert_credentials(records)
+        serials = {}
+        records = [
+            self._record(public_key, domain.id, {**fields, "name": "preload-%d" % index}, now_us, now_us, serials) for index in range(count)
+        ]
+        self.store.insert_credentials(records, serials)
         return len(records)
+
+    def _credential_id_of_serial(self, serial: int) -> str | None:
+        by_table = self.store.credential_id_of_serial(serial)
+        if by_table is not None or serial >= 1 << 128:
+            return by_table
+        return str(uuid.UUID(int=serial))
 
     def refusal(self, okms_id: str | None, certificate_der: bytes | None) -> str | None:
         """Why a client certificate may not use domain ``okms_id`` (None: it may): READY credential of that domain only."""
         if certificate_der is None:
             return "no client certificate"
         certificate = x509.load_der_x509_certificate(certificate_der)
-        record = self.store.get_credential(str(uuid.UUID(int=certificate.serial_number))) if certificate.serial_number < 1 << 128 else None
+        record = self.store.get_credential(self._credential_id_of_serial(certificate.serial_number))
         issued = x509.load_pem_x509_certificate(record.certificate_pem.encode("ascii")) if record else None
         if issued is None or issued.public_bytes(serialization.Encoding.DER) != certificate_der:
             return "unknown certificate"

@@ -23,9 +23,10 @@ from okms_emulator.faults import Faults, RequestCounter
 from okms_emulator.httpserver import TlsServer, server_context
 from okms_emulator.kms import KmsApp
 from okms_emulator.pagination import CursorCodec
-from okms_emulator.pki import ROOT_CA_NAME, USERS_CA_NAME, CertificateAuthority
+from okms_emulator.pki import ROOT_CA_NAME, RSA_CA_NAME, USERS_CA_NAME, CertificateAuthority
 from okms_emulator.settings import Settings
 from okms_emulator.store import Store
+from okms_emulator.tls_refusal import RefusingContexts
 
 INFO_FILE = "emulator.json"
 LOCK_FILE = "lock"
@@ -35,6 +36,7 @@ USERS_CA_FILE = "users-ca.pem"
 SERVER_CERT_FILE = "server-cert.pem"
 SERVER_KEY_FILE = "server-key.pem"
 KMIP_PORT = 5696
+KMIP_RSA_PORT = 5697
 WILDCARDS = ("", "0.0.0.0", "::")
 
 
@@ -81,6 +83,8 @@ class Services:  # pylint: disable=too-many-instance-attributes
     public_ca_pem: str
     rest_url: str = ""
     kmip_endpoint: str = ""
+    public_rsa_ca_pem: str = ""
+    kmip_rsa_endpoint: str = ""
 
 
 @dataclasses.dataclass
@@ -128,6 +132,16 @@ class Emulator:
         write_file(self._path(USERS_CA_FILE), users.certificate_pem)
         return root, users
 
+    def _rsa_ca_pem(self) -> str:
+        # the domains' publicRsaCA: an RSA root of its own (nothing served is signed by it: KMIP is not served)
+        pems = self.store.meta_or_create("rsa_ca", lambda: CertificateAuthority.create(RSA_CA_NAME, key_type="RSA").to_pems())
+        return pems["certificate"]
+
+    def _refuse_at_handshake(self, kms_server: TlsServer, services: Services, users: CertificateAuthority) -> None:
+        cert_file, key_file = self._path(SERVER_CERT_FILE), self._path(SERVER_KEY_FILE)
+        refusing = RefusingContexts(services, users, lambda: server_context(cert_file, key_file, users.certificate_pem), self.state_dir)
+        kms_server.context_source = lambda: refusing.context(kms_server.ssl_context)
+
     def _accounts(self, specs: list) -> list:
         with self.store.transaction():
             records = resolve_records(specs, self.store.get_meta("accounts") or [])
@@ -165,6 +179,8 @@ class Emulator:
             public_ca_pem=root.certificate_pem,
             rest_url="https://%s:%d" % (self.advertised_host, rest_port),
             kmip_endpoint="%s:%d" % (self.advertised_host, KMIP_PORT),
+            public_rsa_ca_pem=self._rsa_ca_pem(),
+            kmip_rsa_endpoint="%s:%d" % (self.advertised_host, KMIP_RSA_PORT),
         )
 
     @property
@@ -202,6 +218,7 @@ class Emulator:
         api_server, kms_server = self._bind(root, users)
         services = self._services(config, accounts, (root, users), kms_server.server_address[1])
         kms_server.app = KmsApp(services)
+        self._refuse_at_handshake(kms_server, services, users)
         api_server.app = ApiApp(services, AdminApp(services, {_ip_literal(self.host)} - {None}))
         for server in self.servers:
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import http
 import uuid
 
+from okms_emulator.kms_codes import code_for_status
+
 
 def status_phrase(status: int) -> str:
     """``403 Forbidden`` for 403; statuses outside the standard list keep the bare number."""
@@ -74,11 +76,11 @@ def oauth_error(status: int, error: str, description: str) -> HttpError:
     return HttpError(status, {"error": error, "error_description": description}, headers)
 
 
-def kms_error(status: int, message: str) -> HttpError:
-    """Error of the KMS domain REST API; ``error_code`` is the HTTP status (the emulator's choice)."""
+def kms_error(status: int, message: str, code: int | None = None) -> HttpError:
+    """Error of the KMS domain REST API; ``error_code`` packed as OKMS does (by default from the status)."""
     return HttpError(status, {
         "error_id": str(uuid.uuid4()),
-        "error_code": status,
+        "error_code": code_for_status(status) if code is None else code,
         "errors": [message],
         "request_id": str(uuid.uuid4()),
     })

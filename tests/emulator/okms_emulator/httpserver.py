@@ -21,6 +21,7 @@ from okms_emulator.routing import Answer, Request
 VERIFY_NO_CHECK_TIME = 0x200000
 HANDSHAKE_TIMEOUT = 10
 IDLE_TIMEOUT = 60
+LINGER_TIMEOUT = 2
 MAX_BODY = 1 << 20
 
 
@@ -194,6 +195,18 @@ class JsonHandler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def _linger(connection: ssl.SSLSocket) -> None:
+    """After a refused handshake, read (raw TCP) until the client closes: a TLS 1.3 client learns of the
+    refusal on its first read, and closing at once could turn the alert already sent into a reset."""
+    try:
+        socket.socket.shutdown(connection, socket.SHUT_WR)
+        connection.settimeout(LINGER_TIMEOUT)
+        while socket.socket.recv(connection, 4096):
+            pass
+    except OSError:
+        pass
+
+
 class TlsServer(ThreadingHTTPServer):
     """HTTPS server; the TLS handshake runs in the connection's thread so a slow client blocks no one."""
 
@@ -206,15 +219,23 @@ class TlsServer(ThreadingHTTPServer):
         self.ssl_context = context
         self.verbose = verbose
         self.app = None
+        self.context_source = None
         super().__init__(address, JsonHandler)
+
+    def connection_context(self) -> ssl.SSLContext:
+        """Context of the next handshake (``context_source`` may choose one per connection)."""
+        return self.context_source() if self.context_source is not None else self.ssl_context
 
     def finish_request(self, request, client_address) -> None:
         request.settimeout(HANDSHAKE_TIMEOUT)
+        connection = self.connection_context().wrap_socket(request, server_side=True, do_handshake_on_connect=False)
         try:
-            connection = self.ssl_context.wrap_socket(request, server_side=True)
+            connection.do_handshake()
         except (OSError, ValueError) as exc:
             if self.verbose:
                 print("okms_emulator: TLS handshake with %s failed: %s" % (client_address[0], exc), file=sys.stderr)
+            _linger(connection)
+            connection.close()
             return
         try:
             self.RequestHandlerClass(connection, client_address, self)

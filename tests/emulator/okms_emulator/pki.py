@@ -21,6 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 UPN_OID = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 ROOT_CA_NAME = "OKMS Emulator Root CA"
+RSA_CA_NAME = "OKMS Emulator RSA Root CA"
 USERS_CA_NAME = "CCMUsersCA"
 RSA_KEY_SIZE = 2048
 MIN_CSR_RSA_BITS = 2048
@@ -113,9 +114,9 @@ class CertificateAuthority:
         self.certificate = certificate
 
     @classmethod
-    def create(cls, common_name: str, years: int = 20) -> CertificateAuthority:
-        """New P-256 CA valid from yesterday (real time: TLS checks it) for ``years``."""
-        key = ec.generate_private_key(ec.SECP256R1())
+    def create(cls, common_name: str, years: int = 20, key_type: str = "ECDSA") -> CertificateAuthority:
+        """New CA (P-256, or RSA 2048 for ``key_type="RSA"``) valid from yesterday (real time: TLS checks it) for ``years``."""
+        key = new_private_key(key_type)
         now = datetime.datetime.now(datetime.timezone.utc)
         certificate = (
             x509.CertificateBuilder()

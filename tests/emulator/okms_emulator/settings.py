@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import threading
 
+from okms_emulator.kms_iam import check_kms_actions
+
 MAX_PAGE_SIZE = 1000
 
 
@@ -34,6 +36,15 @@ def _one_of(*choices):
     return check
 
 
+def _actions_list(check_action):
+    def check(value):
+        if not isinstance(value, list) or not all(isinstance(action, str) for action in value):
+            raise ValueError("must be a list of IAM action names")
+        check_action(value)
+        return sorted(set(value))
+    return check
+
+
 # name: (default, check)
 SETTINGS = {
     "ready_delay": (0.3, _number(0, 86400)),
@@ -43,6 +54,12 @@ SETTINGS = {
     "token_expires_in": (3600, _integer(1, 10 ** 9)),
     "create_status": (201, _one_of(200, 201)),
     "delete_creating": (False, _one_of(False, True)),
+    # KMS REST fidelity (see kms_iam.py and the README): the answers OVH's sources leave open
+    "certificate_serial": ("credential_id", _one_of("credential_id", "random")),
+    "kms_denied_actions": ([], _actions_list(check_kms_actions)),
+    "kms_authz_status": (403, _one_of(403, 401)),
+    "kms_refused_certificate": ("http_401", _one_of("http_401", "tls_alert")),
+    "kms_random_route": ("present", _one_of("present", "absent")),
 }
 
 

@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS credentials (
     gone_us INTEGER
 );
 CREATE INDEX IF NOT EXISTS credentials_by_domain ON credentials (okms_id, seq);
+-- only certificates whose serial is not their credential id (setting certificate_serial: random)
+CREATE TABLE IF NOT EXISTS certificate_serials (serial TEXT PRIMARY KEY, credential_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_us INTEGER NOT NULL);
 """
 
@@ -138,10 +140,27 @@ class Store:
 
     # credentials
 
-    def insert_credentials(self, records: list) -> None:
-        """Store new credentials in one transaction."""
+    def insert_credentials(self, records: list, serials: dict | None = None) -> None:
+        """Store new credentials in one transaction, with ``{credential id: serial}`` of random serials."""
         with self.transaction():
             self._conn.executemany(_INSERT, [record.to_row() for record in records])
+            self._conn.executemany(
+                "INSERT INTO certificate_serials (serial, credential_id) VALUES (?, ?)",
+                [("%x" % serial, credential_id) for credential_id, serial in (serials or {}).items()],
+            )
+
+    def credential_id_of_serial(self, serial: int) -> str | None:
+        """Credential whose certificate has the random serial ``serial``; None for any other serial."""
+        rows = self._execute("SELECT credential_id FROM certificate_serials WHERE serial = ?", ("%x" % serial,))
+        return rows[0]["credential_id"] if rows else None
+
+    def refused_certificates(self, now_us: int) -> list:
+        """PEMs of the issued certificates that no status lets in at ``now_us``: deleted, forced, expired."""
+        rows = self._execute(
+            "SELECT certificate_pem FROM credentials WHERE deleting_us IS NOT NULL OR forced_status IS NOT NULL OR expired_us <= ?",
+            (now_us,),
+        )
+        return [row["certificate_pem"] for row in rows]
 
     def get_credential(self, credential_id: str) -> CredentialRecord | None:
         """Credential by id (also one already deleted: callers decide what ``gone`` means)."""

@@ -21,7 +21,10 @@ SESSION_CONFIG = {
     "settings": SESSION_SETTINGS,
     "accounts": [
         {"domains": [{"display_name": "main"}, {"display_name": "load", "region": "eu-west-gra"}, {"display_name": "bench"}]},
-        {"iam_denied_actions": ["okms:apiovh:credential/delete"], "domains": [{"display_name": "other-account"}]},
+        {
+            "iam_denied_actions": ["okms:apiovh:credential/delete"], "kms_denied_actions": ["okms:apikms:random/get"],
+            "domains": [{"display_name": "other-account"}],
+        },
     ],
 }
 WAIT_TIMEOUT = 10
@@ -187,6 +190,35 @@ def ready_credential(client, info, okms_id: str, **fields) -> tuple:
     """``(creation answer, READY view)`` of a new credential."""
     created = create_credential(client, info, okms_id, **fields)
     return created, wait_for_status(client, okms_id, created["id"], "READY")
+
+
+def credential_files(tmp_path, created: dict, view: dict) -> tuple:
+    """``(client.cert, domain.key)`` paths of a credential in folder ``tmp_path`` (created), as a host would keep them."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    cert, key = tmp_path / "client.cert", tmp_path / "domain.key"
+    cert.write_text(view["certificatePEM"], encoding="ascii")
+    key.write_text(created["privateKeyPEM"], encoding="ascii")
+    return str(cert), str(key)
+
+
+def kms_get(info, path: str, files, public_ca: str) -> requests.Response:
+    """GET on the KMS domain's REST API with a client certificate."""
+    return requests.get(info["rest_url"] + path, cert=files, verify=public_ca, timeout=30)
+
+
+@pytest.fixture(name="public_ca")
+def public_ca_fixture(ak, domains, tmp_path_factory):
+    """The domain's publicCA (from the API) in a file, as a host would keep it."""
+    path = tmp_path_factory.mktemp("public-ca") / "ca.pem"
+    path.write_text(ak.get("/v2/okms/resource/" + domains["main"], publicCA=True)["publicCA"], encoding="ascii")
+    return str(path)
+
+
+@pytest.fixture(name="ready_files")
+def ready_files_fixture(ak, info, domains, tmp_path):
+    """``(creation, view, (cert file, key file))`` of a READY credential of the main domain."""
+    created, view = ready_credential(ak, info, domains["main"])
+    return created, view, credential_files(tmp_path, created, view)
 
 
 def walk_pages(client, path: str, size: int) -> tuple:

@@ -77,10 +77,25 @@ def test_unknown_consumer_key_is_invalid_credential(info):
     assert caught.value.response.status_code == 403
 
 
-def test_wrong_application_secret_fails_the_signature(info):
+V1_INVALID_SIGNATURE = {"errorCode": "INVALID_SIGNATURE", "httpCode": "400 Bad Request", "message": "Invalid signature"}
+V1_QUERY_OUT_OF_TIME = {"errorCode": "QUERY_TIME_OUT", "httpCode": "400 Bad Request", "message": "Query out of time"}
+
+
+def test_wrong_application_secret_fails_the_signature_on_v1(info):
     client = ak_client(info, {**info, "application_secret": "y" * 32})
-    with pytest.raises(ovh.exceptions.InvalidCredential, match="Invalid signature"):
+    with pytest.raises(ovh.exceptions.BadParametersError, match="Invalid signature") as caught:
         client.get("/me")
+    assert caught.value.response.status_code == 400
+    assert caught.value.response.json() == V1_INVALID_SIGNATURE
+    assert caught.value.query_id
+
+
+def test_wrong_application_secret_fails_the_signature_on_v2(info, domains):
+    client = ak_client(info, {**info, "application_secret": "y" * 32})
+    with pytest.raises(ovh.exceptions.BadParametersError, match="Invalid signature") as caught:
+        client.get("/v2/okms/resource/" + domains["main"])
+    assert caught.value.response.status_code == 400
+    assert caught.value.response.json() == {"class": "Client::BadRequest", "message": "Invalid signature"}
 
 
 def test_missing_signature_header_answers_401(info):
@@ -97,7 +112,7 @@ def test_signature_covers_the_exact_body(info, domains):
     signed_body = b'{"name":"a","identityURNs":["urn:v1:eu:identity:account:%s"]}' % info["nichandle"].encode()
     sent_body = signed_body.replace(b'"a"', b'"b"')
     response = requests.post(url, data=sent_body, headers=signed_headers(info, "POST", url, signed_body), timeout=30)
-    assert (response.status_code, response.json()["errorCode"]) == (403, "INVALID_CREDENTIAL")
+    assert (response.status_code, response.json()) == (400, {"class": "Client::BadRequest", "message": "Invalid signature"})
     response = requests.post(url, data=signed_body, headers=signed_headers(info, "POST", url, signed_body), timeout=30)
     assert response.status_code in (200, 201)
 
@@ -105,7 +120,7 @@ def test_signature_covers_the_exact_body(info, domains):
 def test_signature_covers_the_query_string(info, domains):
     url = api_root(info) + "/v2/okms/resource/" + domains["main"]
     response = requests.get(url + "?publicCA=true", headers=signed_headers(info, "GET", url), timeout=30)
-    assert response.status_code == 403
+    assert response.status_code == 400
     response = requests.get(url + "?publicCA=true", headers=signed_headers(info, "GET", url + "?publicCA=true"), timeout=30)
     assert response.status_code == 200
     assert "publicCA" in response.json()
@@ -115,16 +130,27 @@ def test_timestamp_out_of_tolerance_is_refused(info, admin):
     client = ak_client(info)
     client.get("/me")  # python-ovh reads /auth/time once per client
     admin.clock(400)
-    with pytest.raises(ovh.exceptions.InvalidCredential, match="Query out of time"):
+    with pytest.raises(ovh.exceptions.BadParametersError, match="Query out of time") as caught:
         client.get("/me")
+    assert caught.value.response.json() == V1_QUERY_OUT_OF_TIME
+    with pytest.raises(ovh.exceptions.BadParametersError, match="Query out of time") as caught:
+        client.get("/v2/okms/resource")
+    assert caught.value.response.json() == {"class": "Client::BadRequest", "message": "Query out of time"}
     assert ak_client(info).get("/me")["nichandle"] == info["nichandle"]
+
+
+def test_timestamp_that_is_not_unix_seconds_is_out_of_time(info):
+    url = info["api_url"] + "/me"
+    headers = {**signed_headers(info, "GET", url), "X-Ovh-Timestamp": "soon"}
+    response = requests.get(url, headers=headers, timeout=30)
+    assert (response.status_code, response.json()) == (400, V1_QUERY_OUT_OF_TIME)
 
 
 def test_timestamp_tolerance_is_configurable(info, admin):
     admin.configure(timestamp_tolerance=5)
     url = info["api_url"] + "/me"
     late = requests.get(url, headers=signed_headers(info, "GET", url, timestamp=int(time.time()) - 30), timeout=30)
-    assert (late.status_code, late.json()["errorCode"]) == (403, "INVALID_CREDENTIAL")
+    assert (late.status_code, late.json()) == (400, V1_QUERY_OUT_OF_TIME)
     admin.configure(timestamp_tolerance=300)
     assert requests.get(url, headers=signed_headers(info, "GET", url, timestamp=int(time.time()) - 30), timeout=30).status_code == 200
 

@@ -17,7 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier, SignatureAlgorithmOID
 
-from conftest import ak_client, create_credential, credentials_path, ready_credential, wait_for_status, wait_until_gone
+from conftest import (
+    ak_client, create_credential, credential_files, credentials_path, kms_get, ready_credential, wait_for_status, wait_until_gone,
+)
 
 UPN = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 
@@ -120,24 +122,8 @@ def test_bad_csr_is_refused(ak, info, domains, csr):
 # mTLS endpoint
 
 
-@pytest.fixture(name="public_ca")
-def public_ca_fixture(ak, domains, tmp_path_factory):
-    """The domain's publicCA (from the API) in a file, as a host would keep it."""
-    path = tmp_path_factory.mktemp("public-ca") / "ca.pem"
-    path.write_text(ak.get("/v2/okms/resource/" + domains["main"], publicCA=True)["publicCA"], encoding="ascii")
-    return str(path)
-
-
-def _files(tmp_path, created, view) -> tuple:
-    cert, key = tmp_path / "client.cert", tmp_path / "domain.key"
-    cert.write_text(view["certificatePEM"], encoding="ascii")
-    key.write_text(created["privateKeyPEM"], encoding="ascii")
-    return str(cert), str(key)
-
-
 def _random(info, okms_id: str, files, public_ca: str, length="16") -> requests.Response:
-    url = "%s/api/%s/v1/random?length=%s" % (info["rest_url"], okms_id, length)
-    return requests.get(url, cert=files, verify=public_ca, timeout=30)
+    return kms_get(info, "/api/%s/v1/random?length=%s" % (okms_id, length), files, public_ca)
 
 
 def _assert_refused(response, status: int = 401) -> None:
@@ -145,13 +131,6 @@ def _assert_refused(response, status: int = 401) -> None:
     body = response.json()
     assert set(body) == {"error_id", "error_code", "errors", "request_id"}
     assert isinstance(body["error_code"], int) and body["errors"]
-
-
-@pytest.fixture(name="ready_files")
-def ready_files_fixture(ak, info, domains, tmp_path):
-    """``(creation, view, (cert file, key file))`` of a READY credential of the main domain."""
-    created, view = ready_credential(ak, info, domains["main"])
-    return created, view, _files(tmp_path, created, view)
 
 
 def test_random_with_a_ready_certificate(info, domains, public_ca, ready_files):
@@ -170,7 +149,7 @@ def test_certificate_works_only_for_its_domain(ak, info, domains, public_ca, rea
     for okms_id in (domains["load"], str(uuid.uuid4()), "not-a-uuid"):
         _assert_refused(_random(info, okms_id, ready_files[2], public_ca))
     created, view = ready_credential(ak, info, domains["load"])
-    files = _files(tmp_path, created, view)
+    files = credential_files(tmp_path, created, view)
     _assert_refused(_random(info, domains["main"], files, public_ca))
     assert _random(info, domains["load"], files, public_ca).status_code == 200
 
@@ -200,7 +179,7 @@ def test_mtls_follows_the_emulator_clock(info, domains, admin, public_ca, tmp_pa
     admin.clock(10 * 86400)  # notBefore is 10 days ahead of real time
     client = ak_client(info)
     created, view = ready_credential(client, info, domains["main"], validity=30)
-    files = _files(tmp_path, created, view)
+    files = credential_files(tmp_path, created, view)
     assert _random(info, domains["main"], files, public_ca).status_code == 200
     admin.clock(41 * 86400)
     _assert_refused(_random(info, domains["main"], files, public_ca))

@@ -76,6 +76,9 @@ def test_configured_identities_and_fixed_ports(tmp_path):
     ({"surprise": True}, "surprise"),
     ({"accounts": [{"domains": []}]}, "first account needs a domain"),
     ({"accounts": [{"nichandle": "aa1-ovh"}, {"nichandle": "aa1-ovh"}]}, "nichandle"),
+    ({"accounts": [{"kms_denied_actions": ["okms:apikms:random/post"]}]}, "kms_denied_actions"),
+    ({"accounts": [{"kms_denied_actions": "okms:apikms:random/get"}]}, "kms_denied_actions"),
+    ({"settings": {"kms_authz_status": 404}}, "kms_authz_status"),
 ])
 def test_bad_configuration_exits_2(tmp_path, config, message):
     path = tmp_path / "config.json"
