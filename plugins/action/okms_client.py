@@ -209,14 +209,15 @@ class ActionModule(ActionBase):
         domain = self.registered(START_VAR).get("domain")
         if not domain or not self.want["verify"]:
             return None
-        return "%s/api/%s/v1/random?length=1" % (domain["rest_endpoint"].rstrip("/"), self.want["okms_id"])
+        return "%s/api/%s" % (domain["rest_endpoint"].rstrip("/"), self.want["okms_id"])
 
     def step_read(self):
         """What the host holds, and whether its files give access (when they are all there): one module run."""
         outcome = self.module(action="read", paths=self.want["paths"], verify_url=self.verify_url(),
                               verify_timeout=self.want["verify_timeout"])
         held = dict((key, outcome.get(key)) for key in ("files", "credential_id", "key_public_sha256", "key_problem",
-                                                        "certificate_public_sha256", "certificate_problem", "verify"))
+                                                        "certificate_public_sha256", "certificate_problem", "verify",
+                                                        "certificate_fingerprint"))
         return dict(changed=False, held=held)
 
     def step_plan(self):
@@ -233,6 +234,9 @@ class ActionModule(ActionBase):
         if listed is None:
             for credential_id in sorted(set(held["credential_id"] for held in helds)):
                 credentials[credential_id] = with_expiry(api.get(credential_id), now)
+            if any(credential is None for credential in credentials.values()):
+                # Serial is not id: a certificate whose serial names no credential is found by name and fingerprint (engine).
+                listed = self.list_owned(api, wants, helds, now)
         domain = self.registered(START_VAR)["domain"]
         ca_checksum = sha1(domain["ca_pem"]) if domain else None
         cli = dict((host, self.render_cli(want["paths"], domain)) for host, want, dummy in hosts if want["cli"] and domain)
@@ -301,7 +305,7 @@ class ActionModule(ActionBase):
                       diff=dict(before=dict(credential_id=self.registered(HELD_VAR)["held"]["credential_id"]),
                                 after=dict(credential_id="(new)" if plan["deploy"] else self.registered(HELD_VAR)["held"]["credential_id"])))
         if not plan["changes"]:
-            self.check_access(self.registered(HELD_VAR)["held"]["verify"])
+            self.check_access(self.registered(HELD_VAR)["held"]["verify"], plan["credential_id"], result)
             return result
         if self._task.check_mode:
             return result
@@ -316,13 +320,19 @@ class ActionModule(ActionBase):
         if plan["write_cli"]:
             args["cli_content"] = self.plans["cli"][self.host]
         outcome = self.module(**args)
-        self.check_access(outcome.get("verify"))
+        self.check_access(outcome.get("verify"), result["diff"]["after"]["credential_id"] if plan["deploy"] else plan["credential_id"], result)
         result["changed"] = outcome["changed"]
         return result
 
-    def check_access(self, verify):
-        if verify is not None and not verify["ok"]:
-            raise AnsibleActionFail("%s cannot use its OKMS key and certificate with %s: %s" % (self.host, self.verify_url(), verify["msg"]))
+    def check_access(self, verify, credential_id, result):
+        """A refused certificate ends the host's run; a missing IAM action of the check's route is a warning."""
+        if verify is None:
+            return
+        if not verify["ok"]:
+            raise AnsibleActionFail("%s cannot use its OKMS key and certificate with %s (credential %s): %s"
+                                    % (self.host, verify.get("url") or self.verify_url(), credential_id or "unknown", verify["msg"]))
+        if verify.get("warning"):
+            result.setdefault("warnings", []).append("%s (credential %s): %s" % (self.host, credential_id, verify["warning"]))
 
     def absent(self, plan):
         result = dict(changed=plan["changes"], deleted=[item["id"] for item in plan["delete"]], removed=plan["remove"])

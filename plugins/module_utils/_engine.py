@@ -24,6 +24,8 @@ The role's data (plan_play):
 
 from __future__ import annotations
 
+from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate
+
 READY = "READY"
 DELETING = "DELETING"
 ERROR = "ERROR"
@@ -228,6 +230,32 @@ def owned_query_terms(wants, helds):
     return names, ids
 
 
+def credential_of_certificate(name, fingerprint, listed):
+    """Serial is not id: the listed credential called ``name`` whose certificate has the SHA-256 ``fingerprint``, else None.
+
+    OVH's examples show a certificate's serial number equal to its credential id for API-generated ECDSA credentials
+    only; nothing promises it for CSR-made or RSA ones. A certificate whose serial names no credential is still its
+    credential's when the name and the whole certificate match.
+    """
+    if not fingerprint:
+        return None
+    for item in listed:
+        if item.get("name") == name and item.get("status") != DELETING:
+            certificate = load_certificate(item.get("certificatePEM"))
+            if certificate is not None and fingerprint_sha256(certificate) == fingerprint:
+                return item
+    return None
+
+
+def held_with_credential(want, held, known, listed):
+    """The host's view with the id of its certificate's credential: the serial's, or the one found by name and fingerprint."""
+    credential_id = held.get("credential_id")
+    if not credential_id or known.get(credential_id) is not None:
+        return held
+    found = credential_of_certificate(want["name"], held.get("certificate_fingerprint"), listed)
+    return dict(held, credential_id=found["id"]) if found else held
+
+
 def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
     """The plan of one host in the csr and per_host modes, or in shared mode with ``shared`` = (kept, copy_from).
 
@@ -275,6 +303,7 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums):
     """
     known = dict(credentials)
     known.update((item["id"], item) for item in listed if item["id"] not in known)
+    hosts = [(host, want, held_with_credential(want, held, known, listed)) for host, want, held in hosts]
     plans, views = {}, []
     for host, want, held in hosts:
         credential = known.get(held.get("credential_id")) if held.get("credential_id") else None
@@ -286,6 +315,7 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums):
     shared = shared_choice(views) if hosts and hosts[0][1]["mode"] == "shared" else None
     for (host, want, held), (dummy, credential, dummy_reasons) in zip(hosts, views):
         plans[host] = plan_host(want, held, credential, ca_checksum, cli_checksums.get(host), shared)
+        plans[host]["credential_id"] = held.get("credential_id") or ""
     return dict(hosts=plans, kept=shared[0] if shared else None)
 
 
