@@ -220,7 +220,7 @@ def stale_credentials(name, listed, replaced, keep_ids):
 
 def owned_credentials(name, credential_id, listed):
     """state=absent: the credentials of a host - every one with its name, and the one its certificate names."""
-    return stale_credentials(name, [item for item in listed if item["id"] == credential_id], [], ())
+    return stale_credentials(name, listed, [item for item in listed if item["id"] == credential_id], ())
 
 
 def owned_query_terms(wants, helds):

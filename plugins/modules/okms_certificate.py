@@ -77,7 +77,7 @@ options:
   description:
     description:
       - Description of the credential, at most 200 printable ASCII characters.
-      - When not set, an existing credential's description is not compared.
+      - When not set or empty, an existing credential's description is not compared.
     type: str
   validity:
     description:
@@ -438,7 +438,6 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     DELETING,
     ERROR,
-    EXPIRED,
     HAS_CRYPTOGRAPHY,
     READY,
     CredentialApi,
@@ -455,6 +454,17 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     read_certificate_file,
     read_private_key_public_der,
     utc_now,
+)
+from ansible_collections.okms.access.plugins.module_utils._engine import (
+    FAIL,
+    KEEP,
+    decide_replacement,
+    description_drift,
+    identity_urns_drift,
+    key_origin_drift,
+    private_key_drift,
+    renewal as renewal_due,
+    status_drift,
 )
 from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, file_arguments, remove_file, write_atomically
 from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, file_option_errors, input_errors, read_csr
@@ -638,75 +648,48 @@ class OkmsCertificate(OkmsModuleBase):
     def replacement_reasons(self, existing):
         """Why the existing credential is to be replaced ([] to keep it); fails when regenerate=fail and it differs."""
         drift = self.differences(existing)
-        renewal = self.renewal(existing)
-        regenerate = self.params["regenerate"]
-        if regenerate == "always":
-            return drift + renewal + [reason("regenerate", "regenerate=always replaces the credential on every run")]
-        if regenerate == "never":
-            for item in drift + renewal:
-                self.module.warn("Credential %s (%s) is kept (regenerate=never) although %s" % (existing["id"], item["reason"], item["message"]))
-            return []
-        if renewal or (drift and regenerate == "on_drift"):
-            return drift + renewal
-        if drift:
+        decision, reasons = decide_replacement(self.params["regenerate"], drift, self.renewal(existing))
+        if decision == FAIL:
             self.fail("Credential %r (%s) in KMS domain %s differs from the task, and a credential cannot be changed: %s. Set "
                       "regenerate=on_drift to replace it with a new credential (the old one is deleted once the new files are "
                       "written), or regenerate=never to keep it."
                       % (self.params["name"], existing["id"], self.params["okms_id"],
                          "; ".join("%s: %s" % (item["reason"], item["message"]) for item in drift)),
                       differences=drift)
-        return []
+        if decision == KEEP:
+            for item in reasons:
+                self.module.warn("Credential %s (%s) is kept (regenerate=never) although %s" % (existing["id"], item["reason"], item["message"]))
+            return []
+        return reasons
 
     def differences(self, existing):
         certificate = load_certificate(existing.get("certificatePEM"))
-        found = []
-        wanted_urns = sorted(set(self.params["identity_urns"] or []))
-        existing_urns = sorted(set(existing.get("identityURNs") or []))
-        if wanted_urns != existing_urns:
-            found.append(reason("identity_urns", "the credential has %s, the task asks for %s" % (existing_urns, wanted_urns)))
-        if self.params["description"] is not None and self.params["description"] != (existing.get("description") or ""):
-            found.append(reason("description", "the credential has %r, the task asks for %r" % (existing.get("description") or "", self.params["description"])))
-        found.extend(self.key_origin_differences(existing, certificate))
-        key_problem = self.private_key_problem(certificate)
-        if key_problem:
-            found.append(reason("private_key_path", "the private key is lost: " + key_problem))
-        if existing.get("status") in (ERROR, EXPIRED):
-            found.append(reason("status", "the credential is %s" % existing["status"]))
-        return found
+        found = identity_urns_drift(existing.get("identityURNs"), self.params["identity_urns"])
+        found += description_drift(existing.get("description"), self.params["description"])
+        found += self.key_origin_differences(existing, certificate)
+        found += self.private_key_problem(certificate)
+        return found + status_drift(existing.get("status"))
 
     def key_origin_differences(self, existing, certificate):
         """CSR versus API-generated key, the CSR's public key, the key type."""
-        if self.csr_public_der is not None:
-            if not existing.get("fromCSR"):
-                return [reason("csr", "the credential has an API-generated key, the task gives a CSR")]
-            if certificate is not None and public_key_der(certificate) != self.csr_public_der:
-                return [reason("csr", "the credential's certificate carries another public key than the CSR")]
-            return []
-        if existing.get("fromCSR"):
-            return [reason("csr", "the credential was made from a CSR, the task asks for an API-generated key (no csr or csr_path)")]
-        wanted_type = self.params["certificate_type"]
-        if wanted_type and wanted_type != existing.get("certificateType"):
-            return [reason("certificate_type", "the credential is %s, the task asks for %s" % (existing.get("certificateType"), wanted_type))]
-        return []
+        wants_csr = self.csr_public_der is not None
+        csr_key_matches = None
+        if wants_csr and certificate is not None:
+            csr_key_matches = public_key_der(certificate) == self.csr_public_der
+        return key_origin_drift(existing, wants_csr, csr_key_matches, self.params["certificate_type"])
 
     def private_key_problem(self, certificate):
-        """Why the key at private_key_path cannot be the certificate's (None when it is, or when it cannot be told)."""
+        """Why the key at private_key_path cannot be the certificate's ([] when it is, or when it cannot be told)."""
         path = self.params["private_key_path"]
         if not path:
-            return None
+            return []
         public_der, problem = read_private_key_public_der(path)
-        if problem:
-            return problem
-        if certificate is not None and public_key_der(certificate) != public_der:
-            return "%s holds another key than the one of the certificate" % path
-        return None
+        certificate_der = public_key_der(certificate) if certificate is not None else None
+        return private_key_drift(problem, public_der, certificate_der, path)
 
     def renewal(self, existing):
-        days = self.params["renew_before_days"]
         expires_in_days = self.result_of(existing)["expires_in_days"]
-        if days and existing.get("status") != EXPIRED and expires_in_days is not None and expires_in_days <= days:
-            return [reason("renew_before_days", "it expires in %s days, within renew_before_days=%d" % (expires_in_days, days))]
-        return []
+        return renewal_due(existing.get("status"), expires_in_days, self.params["renew_before_days"])
 
     # Creating and replacing
 
@@ -921,10 +904,6 @@ class OkmsCertificate(OkmsModuleBase):
         paths = (self.params["private_key_path"], self.params["certificate_path"]) if self.params["remove_files"] else ()
         self.result["removed_files"] = [path for path in paths if path and remove_file(self.module, path)]
         self.result["changed"] = bool(self.result["deleted"] or self.result["removed_files"])
-
-
-def reason(code, message):
-    return dict(reason=code, message=message)
 
 
 def main():

@@ -276,12 +276,15 @@ class HostFiles:
         if self.module.check_mode:
             return
         if self.params["key_pem"]:
-            key = serialization.load_pem_private_key(self.params["key_pem"].encode("ascii"), password=None)
-        elif self.params["key_type"] == "RSA":
-            key = rsa.generate_private_key(public_exponent=65537, key_size=self.params["rsa_key_size"])
+            # Written as the API sent it: byte for byte the copy kept on the controller, if any.
+            pem = self.params["key_pem"].encode("ascii")
+            key = serialization.load_pem_private_key(pem, password=None)
         else:
-            key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            if self.params["key_type"] == "RSA":
+                key = rsa.generate_private_key(public_exponent=65537, key_size=self.params["rsa_key_size"])
+            else:
+                key = ec.generate_private_key(ec.SECP256R1())
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         self.make_dir()
         write_atomically(self.module, pem, self.file_args(self.paths["key_new"], self.params["key_mode"]))
         self.result["key_public_sha256"] = public_key_sha256(public_key_der(key))

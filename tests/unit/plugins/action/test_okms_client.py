@@ -1,0 +1,315 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, okms.access contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The role's action plugin, step by step as tasks/main.yml runs it, against the emulator and real files.
+
+A small play runner stands in for Ansible's strategy: it runs a step on each host (or once, registering the result for
+every host), gives each host its variables and the results registered so far, and runs the host module in-process.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import ssl
+
+import pytest
+import yaml
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils import basic
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+
+from ansible_collections.okms.access.plugins.action import okms_client as action
+from ansible_collections.okms.access.plugins.modules import okms_client_files
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        previous = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = previous  # pylint: disable=protected-access
+
+COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROLE = os.path.join(COLLECTION, "roles", "client")
+START_TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    """The emulator (tests/emulator) as a process; its emulator.json once it serves."""
+    state = tmp_path_factory.mktemp("emulator")
+    env = dict(os.environ, PYTHONPATH=os.path.join(COLLECTION, "tests", "emulator"))
+    with open(str(state) + ".log", "w", encoding="utf-8") as log:
+        process = subprocess.Popen([sys.executable, "-m", "okms_emulator", "--state-dir", str(state)], env=env, stderr=log)
+    info_path = state / "emulator.json"
+    deadline = time.monotonic() + START_TIMEOUT
+    while not info_path.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert info_path.exists(), "the emulator did not start"
+    info = json.loads(info_path.read_text())
+    admin(info, "POST", "/config", {"ready_delay": 0.1})
+    yield info
+    process.send_signal(signal.SIGTERM)
+    process.wait(15)
+
+
+def admin(info, method, path, body=None):
+    context = ssl.create_default_context(cafile=info["ca_file"])
+    request = urllib.request.Request(info["admin_url"] + path, data=None if body is None else json.dumps(body).encode(), method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+        return json.load(answer)
+
+
+def requests_by_route(info):
+    return admin(info, "GET", "/requests")["by_route"]
+
+
+class FakeShell:
+    tmpdir = "unused"
+
+
+class FakeConnection:
+    _shell = FakeShell()
+
+
+class FakeTask:
+    async_val = 0
+    action = "okms.access.okms_client"
+
+    def __init__(self, args, check_mode):
+        self.args = args
+        self.check_mode = check_mode
+
+
+class PlayAction(action.ActionModule):
+    """The action plugin with the host module run in-process and the role's template found in the role."""
+
+    module_runs = []
+
+    def _execute_module(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        assert module_name == action.MODULE
+        PlayAction.module_runs.append((task_vars["inventory_hostname"], module_args["action"]))
+        capture = sys.modules["io"].StringIO()
+        with patch_module_args(dict(module_args, _ansible_check_mode=self._task.check_mode)):
+            with contextlib.redirect_stdout(capture):
+                with pytest.raises(SystemExit):
+                    okms_client_files.main()
+        return json.loads(capture.getvalue())
+
+    def _find_needle(self, dirname, needle):
+        return os.path.join(ROLE, dirname, needle)
+
+
+class Play:
+    """Hosts with the role's defaults and their own variables; registered results by host."""
+
+    def __init__(self, info, tmp_path, hosts, **variables):
+        with open(os.path.join(ROLE, "defaults", "main.yml"), encoding="utf-8") as handle:
+            defaults = yaml.safe_load(handle)
+        defaults.update(okms_client_okms_id=info["okms_id"], okms_client_identity_urns=["urn:v1:eu:identity:account:" + info["nichandle"]])
+        defaults.update(variables)
+        self.api = dict(endpoint=info["api_url"], application_key=info["application_key"], application_secret=info["application_secret"],
+                        consumer_key=info["consumer_key"], ca_path=info["ca_file"])
+        self.hosts = list(hosts)
+        self.vars = dict((host, dict(defaults, inventory_hostname=host, okms_client_dir=str(tmp_path / host / "okms"))) for host in hosts)
+        self.registered = dict((host, {}) for host in hosts)
+
+    def task_vars(self, host):
+        hostvars = dict((name, dict(self.vars[name], **self.registered[name])) for name in self.hosts)
+        return dict(self.vars[host], ansible_play_batch=self.hosts, ansible_play_hosts_all=self.hosts, hostvars=hostvars,
+                    **self.registered[host])
+
+    def step(self, step, register=None, once=False, check_mode=False, hosts=None):
+        """Run ``step`` on each host (on the first only with ``once``, its result registered for all); results by host."""
+        results = {}
+        for host in (hosts or self.hosts)[:1] if once else (hosts or self.hosts):
+            task_vars = self.task_vars(host)
+            templar = Templar(loader=DataLoader(), variables=task_vars)
+            plugin = PlayAction(FakeTask(dict(step=step, **self.api), check_mode), FakeConnection(), None, DataLoader(), templar, None)
+            results[host] = plugin.run(task_vars=task_vars)
+        if once:
+            results = dict.fromkeys(self.hosts, results[self.hosts[0]])
+        if register:
+            for host, result in results.items():
+                self.registered[host][register] = result
+        return results
+
+    def run(self, check_mode=False, slurp=None):
+        """tasks/main.yml in a new playbook run: every step in order; the changed hosts of the apply steps."""
+        shared = self.vars[self.hosts[0]]["okms_client_mode"] == "shared"
+        self.registered = dict((host, {}) for host in self.hosts)
+        self.step("check", action.WANT_VAR)
+        self.step("start", action.START_VAR, once=True)
+        self.step("read", action.HELD_VAR)
+        plans = self.step("plan", action.PLANS_VAR, once=True)[self.hosts[0]]
+        issuing = [host for host in self.hosts if plans["hosts"][host].get("issue")]
+        for host in self.hosts:
+            self.registered[host][action.REQUEST_VAR] = dict(skipped=True, changed=False)
+        if issuing:
+            self.step("request", action.REQUEST_VAR, once=shared, check_mode=check_mode, hosts=issuing)
+        copy_from = [plan["copy_from"] for plan in plans["hosts"].values() if plan.get("copy_from")]
+        if copy_from and not check_mode:
+            with open(self.registered[copy_from[0]][action.WANT_VAR]["want"]["paths"]["key"], "rb") as handle:
+                content = base64.b64encode(handle.read()).decode("ascii")
+            for host in self.hosts:
+                self.registered[host][action.SHARED_KEY_VAR] = dict(content=content)
+        applied = self.step("apply", check_mode=check_mode)
+        if not check_mode:
+            self.step("cleanup", once=shared)
+        return sorted(host for host, result in applied.items() if result["changed"]), plans
+
+
+def serial_of(play, host):
+    return play.step("read", hosts=[host])[host]["held"]["credential_id"]
+
+
+@pytest.fixture(autouse=True)
+def counted(emulator):
+    admin(emulator, "POST", "/requests/reset", {})
+    PlayAction.module_runs = []
+
+
+def test_csr_mode_first_run_then_idempotent(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1", "h2"], okms_client_okms_cli_config=True, okms_client_description="unit")
+    changed, dummy = play.run(check_mode=True)
+    assert changed == ["h1", "h2"] and not os.path.exists(str(tmp_path / "h1"))
+    changed, plans = play.run()
+    assert changed == ["h1", "h2"]
+    assert [item["reason"] for item in plans["hosts"]["h1"]["reasons"]] == ["private_key_path", "certificate"]
+    with open(str(tmp_path / "h1" / "okms" / "okms.yaml"), encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["profiles"]["default"]["http"]["endpoint"] == emulator["rest_url"]
+    admin(emulator, "POST", "/requests/reset", {})
+    PlayAction.module_runs = []
+    changed, plans = play.run()
+    assert changed == [] and plans["listed"] == []
+    # One module run per host, one GET by id per host, one domain read, one authentication for the play.
+    assert sorted(PlayAction.module_runs) == [("h1", "read"), ("h2", "read")]
+    routes = requests_by_route(emulator)
+    assert routes["GET /v2/okms/resource/{okmsId}/credential/{credentialId}"] == 2
+    assert routes["GET /v2/okms/resource/{okmsId}"] == 1 and routes.get("GET /1.0/auth/time") == 1, routes
+    assert routes["GET /api/{okmsId}/v1/random"] == 2
+
+
+def test_csr_mode_lost_key_renewal_and_revocation(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1", "h2"])
+    play.run()
+    lost = serial_of(play, "h2")
+    os.remove(str(tmp_path / "h2" / "okms" / "domain.key"))
+    admin(emulator, "POST", "/requests/reset", {})
+    changed, plans = play.run()
+    assert changed == ["h2"] and serial_of(play, "h2") != lost
+    assert [item["id"] for item in plans["hosts"]["h2"]["old"]] == [lost]
+    assert admin(emulator, "GET", "/requests")["by_route"].get("DELETE /v2/okms/resource/{okmsId}/credential/{credentialId}") == 1
+    renewed = serial_of(play, "h1")
+    admin(emulator, "POST", "/credentials/" + renewed, {"expiredAt": "2000-01-01T00:00:00+00:00"})
+    changed, plans = play.run()
+    assert changed == ["h1"] and [item["reason"] for item in plans["hosts"]["h1"]["reasons"]] == ["status"]
+    play.vars["h1"]["okms_client_state"] = play.vars["h2"]["okms_client_state"] = "absent"
+    assert play.run(check_mode=True)[0] == ["h1", "h2"]
+    assert os.path.exists(str(tmp_path / "h1" / "okms" / "domain.key"))
+    assert play.run()[0] == ["h1", "h2"]
+    assert not os.path.exists(str(tmp_path / "h1" / "okms"))
+    assert play.run()[0] == []
+
+
+def test_per_host_mode_keeps_a_controller_copy(emulator, tmp_path):
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    play = Play(emulator, tmp_path, ["h1"], okms_client_mode="per_host", okms_client_controller_key_dir=str(keys),
+                okms_client_certificate_type="RSA")
+    assert play.run()[0] == ["h1"]
+    with open(str(keys / "h1.key"), "rb") as copy, open(str(tmp_path / "h1" / "okms" / "domain.key"), "rb") as key:
+        assert copy.read() == key.read()
+    assert oct(os.stat(str(keys / "h1.key")).st_mode & 0o777) == "0o600"
+    assert play.run()[0] == []
+
+
+def test_shared_mode_one_credential_copied_to_a_host_that_lost_it(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1", "h2", "h3"], okms_client_mode="shared", okms_client_name="unit-shared")
+    changed, plans = play.run()
+    assert changed == ["h1", "h2", "h3"]
+    shared = serial_of(play, "h1")
+    assert serial_of(play, "h2") == serial_of(play, "h3") == shared
+    os.remove(str(tmp_path / "h2" / "okms" / "domain.key"))
+    admin(emulator, "POST", "/requests/reset", {})
+    changed, plans = play.run()
+    assert changed == ["h2"] and plans["hosts"]["h2"]["copy_from"] == "h1" and serial_of(play, "h2") == shared
+    assert not any(route.startswith("POST") or route.startswith("DELETE") for route in requests_by_route(emulator))
+    admin(emulator, "POST", "/credentials/" + shared, {"expiredAt": "2000-01-01T00:00:00+00:00"})
+    changed, plans = play.run()
+    assert changed == ["h1", "h2", "h3"] and serial_of(play, "h1") not in ("", shared)
+    for host in play.hosts:
+        play.vars[host]["okms_client_state"] = "absent"
+    assert play.run()[0] == ["h1", "h2", "h3"]
+
+
+def test_a_failed_access_check_names_the_host(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1"])
+    play.run()
+    admin(emulator, "POST", "/faults", {"route": "GET /api/{okmsId}/v1/random", "status": 503, "count": 1})
+    with pytest.raises(AnsibleActionFail, match="h1 cannot use its OKMS key and certificate with .*503"):
+        play.run()
+    admin(emulator, "DELETE", "/faults")
+
+
+@pytest.mark.parametrize("variables, fragment", [
+    (dict(okms_client_okms_id="nope"), "okms_client_okms_id: 'nope' is not a UUID"),
+    (dict(okms_client_identity_urns=[]), "okms_client_identity_urns: is empty"),
+    (dict(okms_client_mode="shared"), "okms_client_name: the shared mode needs the name"),
+    (dict(okms_client_name="x" * 51), "okms_client_name: "),
+    (dict(okms_client_dir="relative"), "okms_client_dir: 'relative' is not an absolute path"),
+    (dict(okms_client_key_file="a/b"), "okms_client_key_file: 'a/b' is not a file name"),
+    (dict(okms_client_validity=400), "okms_client_validity: 400 days is out of range"),
+])
+def test_bad_variables_fail_before_any_api_call(emulator, tmp_path, variables, fragment):
+    play = Play(emulator, tmp_path, ["h1"])
+    play.vars["h1"].update(variables)
+    with pytest.raises(AnsibleActionFail) as raised:
+        play.step("check", action.WANT_VAR)
+    assert fragment in str(raised.value) and str(raised.value).startswith("h1: ")
+    assert requests_by_route(emulator) == {}
+
+
+def test_play_problems_fail_before_any_api_call(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1", "h2"], okms_client_name="same")
+    play.step("check", action.WANT_VAR)
+    with pytest.raises(AnsibleActionFail, match="'same' is given to several hosts"):
+        play.step("start", action.START_VAR, once=True)
+    assert requests_by_route(emulator) == {}
+
+
+def test_an_api_error_names_the_host(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1"])
+    play.vars["h1"]["okms_client_okms_id"] = "00000000-0000-0000-0000-000000000000"
+    play.step("check", action.WANT_VAR)
+    with pytest.raises(AnsibleActionFail, match="^h1: GET /v2/okms/resource/00000000-0000-0000-0000-000000000000 failed: HTTP 404"):
+        play.step("start", action.START_VAR, once=True)
+
+
+def test_a_configuration_problem_is_reported(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1"])
+    play.api = dict(endpoint="nowhere")
+    play.step("check", action.WANT_VAR)
+    with pytest.raises(AnsibleActionFail, match="Unknown OVH API endpoint"):
+        play.step("start", action.START_VAR, once=True)
+
+
+def test_an_unknown_step(emulator, tmp_path):
+    with pytest.raises(AnsibleActionFail, match="step: 'dance' is not one of"):
+        Play(emulator, tmp_path, ["h1"]).step("dance")
