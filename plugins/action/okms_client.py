@@ -52,6 +52,8 @@ REQUEST_VAR = "okms_client__request"
 SHARED_KEY_VAR = "okms_client__shared_key"
 
 DOMAINS_PATH = "/v2/okms/resource"
+# The CA of the domain's KMIP endpoint for RSA certificates (publicRsaCA), beside the CA file, for RSA certificates only.
+RSA_CA_FILE = "ca-rsa.pem"
 FILE_OPTIONS = ("okms_client_key_file", "okms_client_cert_file", "okms_client_ca_file", "okms_client_okms_cli_config_file")
 MODULE = "okms.access.okms_client_files"
 STEPS = ("check", "start", "read", "plan", "request", "apply", "cleanup")
@@ -159,7 +161,7 @@ class ActionModule(ActionBase):
         paths = dict(dir=directory, key="%s/%s" % (directory, names["okms_client_key_file"]),
                      cert="%s/%s" % (directory, names["okms_client_cert_file"]), ca="%s/%s" % (directory, names["okms_client_ca_file"]),
                      cli="%s/%s" % (directory, names["okms_client_okms_cli_config_file"]))
-        paths.update(key_new=paths["key"] + ".new", cert_new=paths["cert"] + ".new")
+        paths.update(key_new=paths["key"] + ".new", cert_new=paths["cert"] + ".new", ca_rsa="%s/%s" % (directory, RSA_CA_FILE))
         key_dir = (get("okms_client_controller_key_dir") or "").rstrip("/")
         want = dict(
             host=self.host, okms_id=str(get("okms_client_okms_id") or ""), state=state, mode=mode, name=name,
@@ -198,8 +200,9 @@ class ActionModule(ActionBase):
         result = dict(changed=False, session=client.session_state(), domain=None)
         if self.want["state"] == "present":
             domain = client.get("%s/%s" % (DOMAINS_PATH, self.want["okms_id"]), params={"publicCA": True})
-            result["domain"] = dict(rest_endpoint=domain.get("restEndpoint", ""), kmip_endpoint=domain.get("kmipEndpoint", ""),
-                                    ca_pem=pem_text(domain.get("publicCA") or ""))
+            result["domain"], problem = engine.domain_view(domain)
+            if problem:
+                raise AnsibleActionFail("KMS domain %s: %s" % (self.want["okms_id"], problem))
         if "token" in result["session"]:
             # An OAuth2 token: the later steps read it, no output shows it.
             result["_ansible_no_log"] = True
@@ -239,8 +242,10 @@ class ActionModule(ActionBase):
                 listed = self.list_owned(api, wants, helds, now)
         domain = self.registered(START_VAR)["domain"]
         ca_checksum = sha1(domain["ca_pem"]) if domain else None
-        cli = dict((host, self.render_cli(want["paths"], domain)) for host, want, dummy in hosts if want["cli"] and domain)
-        plans = engine.plan_play(hosts, credentials, listed or [], ca_checksum, dict((host, sha1(text)) for host, text in cli.items()))
+        cli = dict((host, self.render_cli(want, domain)) for host, want, dummy in hosts if want["cli"] and domain)
+        rsa_ca_checksum = sha1(domain["rsa_ca_pem"]) if domain and domain.get("rsa_ca_pem") else None
+        plans = engine.plan_play(hosts, credentials, listed or [], ca_checksum, dict((host, sha1(text)) for host, text in cli.items()),
+                                 rsa_ca_checksum)
         issuing = state == "present" and any(plan["issue"] for plan in plans["hosts"].values())
         if issuing and listed is None and not self._task.check_mode:
             # The credentials that new ones replace include leftovers with the hosts' names: found now, deleted once the new pairs work.
@@ -252,11 +257,12 @@ class ActionModule(ActionBase):
         names, ids = engine.owned_query_terms(wants, helds)
         return [with_expiry(item, now) for item in api.list_all() if item.get("name") in names or item.get("id") in ids]
 
-    def render_cli(self, paths, domain):
+    def render_cli(self, want, domain):
         source = self._find_needle("templates", "okms.yaml.j2")
         with open(source, encoding="utf-8") as handle:
             template = trust_as_template(handle.read())
-        variables = dict(self.task_vars, okms_client__cli_paths=paths, okms_client__cli_domain=domain)
+        variables = dict(self.task_vars, okms_client__cli_paths=want["paths"], okms_client__cli_domain=domain,
+                         okms_client__cli_okms_id=want["okms_id"], okms_client__cli_rsa=want["certificate_type"] == "RSA")
         return self._templar.copy_with_new_env(available_variables=variables).template(template)
 
     def step_request(self):
@@ -317,6 +323,8 @@ class ActionModule(ActionBase):
         domain = self.registered(START_VAR)["domain"]
         if plan["write_ca"]:
             args["ca_pem"] = domain["ca_pem"]
+        if plan.get("write_ca_rsa"):
+            args["ca_rsa_pem"] = domain["rsa_ca_pem"]
         if plan["write_cli"]:
             args["cli_content"] = self.plans["cli"][self.host]
         outcome = self.module(**args)

@@ -64,10 +64,14 @@ def error_texts(body):
 def verdict(outcome, action):
     """What one answer proves: dict(accepted, route_absent, warning, msg).
 
-    ``outcome``: dict(tls_error=str or None, network_error=str or None, status=int or None, body=bytes);
+    ``outcome``: dict(files_error, tls_error, network_error: str or None; status: int or None; body: bytes);
     ``action``: the IAM action of the route asked. ``route_absent`` asks the caller to try the next route.
     """
     found = dict(accepted=False, route_absent=False, warning="", msg="")
+    if outcome.get("files_error"):
+        found["msg"] = "the key, certificate or CA file cannot be loaded (%s): a key that is not the certificate's, or a damaged file" % (
+            outcome["files_error"])
+        return found
     if outcome.get("tls_error"):
         found["msg"] = "the TLS handshake failed (%s): %s" % (outcome["tls_error"], tls_cause(outcome["tls_error"]))
         return found
@@ -105,8 +109,11 @@ def tls_cause(error):
 def ask(url, cert, key, ca, timeout):
     """One GET over mutual TLS; the outcome for verdict(). The answer is read, for TLS 1.3's late alerts."""
     parts = urlsplit(url)
-    context = ssl.create_default_context(cafile=ca)
-    context.load_cert_chain(cert, key)
+    try:
+        context = ssl.create_default_context(cafile=ca)
+        context.load_cert_chain(cert, key)
+    except (OSError, ValueError) as exc:
+        return dict(files_error=str(exc) or type(exc).__name__, tls_error=None, network_error=None, status=None, body=b"")
     connection = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout, context=context)
     path = parts.path + ("?" + parts.query if parts.query else "")
     try:

@@ -24,7 +24,7 @@ The role's data (plan_play):
 
 from __future__ import annotations
 
-from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate
+from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate, pem_text
 
 READY = "READY"
 DELETING = "DELETING"
@@ -33,7 +33,7 @@ EXPIRED = "EXPIRED"
 
 CERTIFICATE_MODE = "0644"
 DIRECTORY_MODE = "0750"
-FILE_ROLES = ("dir", "key", "cert", "ca", "cli", "key_new", "cert_new")
+FILE_ROLES = ("dir", "key", "cert", "ca", "cli", "key_new", "cert_new", "ca_rsa")
 
 # What regenerate= makes of the differences (decide_replacement)
 KEEP = "keep"
@@ -120,6 +120,23 @@ def decide_replacement(regenerate, drift, renew):
     return KEEP, []
 
 
+# The role: the domain
+
+def domain_view(domain):
+    """(view, problem): the endpoints and CAs the role writes, from the API's domain (read with publicCA=true).
+
+    A domain without ``publicCA`` is a problem: its CA file would verify nothing (or hold the text "None"). The KMIP
+    endpoint and CA for RSA certificates (``kmipRsaEndpoint``, ``publicRsaCA``) are optional: without them an RSA host gets
+    no KMIP section in okms.yaml.
+    """
+    if not domain.get("publicCA"):
+        return None, ("the API returned no publicCA, the CA that verifies the domain's endpoints, so no file was written; "
+                      "run again later, or ask OVHcloud support if it persists")
+    return dict(rest_endpoint=domain.get("restEndpoint") or "", kmip_endpoint=domain.get("kmipEndpoint") or "",
+                ca_pem=pem_text(domain["publicCA"]), kmip_rsa_endpoint=domain.get("kmipRsaEndpoint") or "",
+                rsa_ca_pem=pem_text(domain["publicRsaCA"]) if domain.get("publicRsaCA") else ""), None
+
+
 # The role: one host
 
 def held_problems(want, held):
@@ -191,6 +208,15 @@ def file_changes(want, held, ca_checksum, cli_checksum, deploy):
             if files.get(role) is not None and attributes_differ(want, files[role], mode):
                 changes["attrs"].append(dict(path=paths[role], mode=mode))
     return changes
+
+
+def rsa_ca_changes(want, held, ca_rsa_checksum):
+    """The CA of the domain's KMIP endpoint for RSA certificates: written for an RSA certificate when the domain has one,
+    removed otherwise (a host that moved to ECDSA keeps no stale RSA CA)."""
+    seen = held["files"].get("ca_rsa")
+    if want["certificate_type"] == "RSA" and ca_rsa_checksum:
+        return dict(write_ca_rsa=content_differs(seen, ca_rsa_checksum) or attributes_differ(want, seen, CERTIFICATE_MODE), remove=[])
+    return dict(write_ca_rsa=False, remove=[want["paths"]["ca_rsa"]] if seen is not None else [])
 
 
 # The role: the play
@@ -295,11 +321,12 @@ def plan_absent(want, held, listed, first):
     return dict(delete=delete, remove=remove, remove_dir=remove_dir, changes=bool(delete or remove or remove_dir))
 
 
-def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums):
+def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_checksum=None):
     """The plan of every host of the play.
 
     ``hosts``: [(host, want, held)] in play order; ``credentials``: {id: credential or None} read by id;
-    ``listed``: the credentials a listing found ([] without one); ``cli_checksums``: {host: checksum of its okms.yaml}.
+    ``listed``: the credentials a listing found ([] without one); ``cli_checksums``: {host: checksum of its okms.yaml};
+    ``ca_rsa_checksum``: checksum of the domain's CA for RSA certificates (None when it has none).
     """
     known = dict(credentials)
     known.update((item["id"], item) for item in listed if item["id"] not in known)
@@ -316,6 +343,9 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums):
     for (host, want, held), (dummy, credential, dummy_reasons) in zip(hosts, views):
         plans[host] = plan_host(want, held, credential, ca_checksum, cli_checksums.get(host), shared)
         plans[host]["credential_id"] = held.get("credential_id") or ""
+        rsa = rsa_ca_changes(want, held, ca_rsa_checksum)
+        plans[host].update(write_ca_rsa=rsa["write_ca_rsa"], remove=plans[host]["remove"] + rsa["remove"])
+        plans[host]["changes"] = plans[host]["changes"] or bool(rsa["write_ca_rsa"] or rsa["remove"])
     return dict(hosts=plans, kept=shared[0] if shared else None)
 
 

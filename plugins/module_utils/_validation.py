@@ -9,8 +9,10 @@
 """Input checks both modules run before any API call.
 
 Each check returns None or the problem of one value, phrased as what is wrong and what is allowed;
-input_errors() prefixes it with the option name. The limits are the API's own (okms.credential.Creation),
-so a value these checks accept is one the API accepts.
+input_errors() prefixes it with the option name. Only the limits that OVH states are enforced, so that a value the
+API accepts is never refused here: the v2 schema's okms.credential.Creation (name max 50, description max 200,
+identityURNs max 25, validity max 365 days) and OVH's API reference (printable ASCII names and descriptions, 1 or more
+identity URNs of the form urn:v1:{eu|ca|us}:identity:..., validity at least 1 day).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from ansible_collections.okms.access.plugins.module_utils._files import group_id
 NAME_MAX = 50
 DESCRIPTION_MAX = 200
 URNS_MAX = 25
-URN_MAX_LENGTH = 256
 VALIDITY_MIN = 1
 VALIDITY_MAX = 365
 # Longest excerpt of a bad value quoted back in a message.
@@ -74,9 +75,6 @@ def identity_urns_problem(values):
         return "is empty; give 1 to %d identity URNs of the form %s" % (URNS_MAX, URN_FORM)
     if len(values) > URNS_MAX:
         return "has %d entries; the API accepts 1 to %d identity URNs" % (len(values), URNS_MAX)
-    too_long = [value for value in values if len(value) > URN_MAX_LENGTH]
-    if too_long:
-        return "%s %s longer than %d characters" % (", ".join(quote(value) for value in too_long), "is" if len(too_long) == 1 else "are", URN_MAX_LENGTH)
     bad = [value for value in values if not _IDENTITY_URN.match(value)]
     if bad:
         return "%s %s not of the form %s" % (", ".join(quote(value) for value in bad), "is" if len(bad) == 1 else "are", URN_FORM)

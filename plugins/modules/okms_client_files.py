@@ -43,7 +43,8 @@ options:
     required: true
   paths:
     description:
-      - The paths of the files, by role - C(dir), C(key), C(cert), C(ca), C(cli), C(key_new), C(cert_new).
+      - The paths of the files, by role - C(dir), C(key), C(cert), C(ca), C(cli), C(key_new), C(cert_new), and optionally
+        C(ca_rsa) (the CA of the KMIP endpoint for RSA certificates).
     type: dict
     required: true
   owner:
@@ -95,6 +96,9 @@ options:
     default: []
   ca_pem:
     description: With O(action=apply), the content of the CA file.
+    type: str
+  ca_rsa_pem:
+    description: With O(action=apply), the content of the CA file of the KMIP endpoint for RSA certificates (path C(ca_rsa)).
     type: str
   cli_content:
     description: With O(action=apply), the content of the okms-cli configuration file.
@@ -205,7 +209,7 @@ try:
 except ImportError:
     pass  # HAS_CRYPTOGRAPHY says so
 
-CHECKSUM_ROLES = ("ca", "cli")
+CHECKSUM_ROLES = ("ca", "cli", "ca_rsa")
 
 
 def file_view(path, checksum):
@@ -313,7 +317,7 @@ class HostFiles:
             changed = True
         for item in params["attrs"]:
             changed = self.module.set_fs_attributes_if_different(self.file_args(item["path"], item["mode"]), False) or changed
-        for role, content in (("ca", params["ca_pem"]), ("cli", params["cli_content"])):
+        for role, content in (("ca", params["ca_pem"]), ("cli", params["cli_content"]), ("ca_rsa", params["ca_rsa_pem"])):
             if content is not None:
                 changed = ensure_file(self.module, content.encode("utf-8"), self.file_args(paths[role], "0644")) or changed
         for path in params["remove"]:
@@ -363,6 +367,7 @@ def main():
             certificate_pem=dict(type="str"),
             attrs=dict(type="list", elements="dict", default=[]),
             ca_pem=dict(type="str"),
+            ca_rsa_pem=dict(type="str"),
             cli_content=dict(type="str"),
             fix_dir=dict(type="bool", default=False),
             remove=dict(type="list", elements="path", default=[]),

@@ -8,6 +8,9 @@
     python role_test.py CONFIG expire CREDENTIAL_ID DAYS   make a credential expire in DAYS days
     python role_test.py CONFIG fault ROUTE STATUS          fail the next request of ROUTE with STATUS
     python role_test.py CONFIG clear-faults
+    python role_test.py CONFIG config KEY=VALUE...         change runtime settings (VALUE in JSON, else a string)
+    python role_test.py CONFIG config-save FILE            keep the runtime settings in FILE
+    python role_test.py CONFIG config-restore FILE         put back the runtime settings kept in FILE
     python role_test.py recap LOG --changed HOSTS --unchanged HOSTS [--failed HOSTS]
     python role_test.py serial CERTIFICATE_FILE            print the credential id that the certificate's serial encodes
 
@@ -73,6 +76,10 @@ def check_requests(admin, args):
     for name, wanted in (('writes', args.writes), ('list_pages', args.list_pages), ('mtls', args.mtls)):
         if wanted is not None and found[name] != wanted:
             problems.append('%s: %d, expected %d' % (name, found[name], wanted))
+    for pair in args.route or []:
+        route, dummy, wanted = pair.rpartition('=')
+        if by_route.get(route, 0) != int(wanted):
+            problems.append('%s: %d, expected %s' % (route, by_route.get(route, 0), wanted))
     if args.max_okms_reads is not None and found['okms_reads'] > args.max_okms_reads:
         problems.append('okms_reads: %d, expected at most %d' % (found['okms_reads'], args.max_okms_reads))
     return problems
@@ -126,6 +133,7 @@ def parse_args(argv):
     requests = commands.add_parser('requests')
     for option in ('--writes', '--max-okms-reads', '--list-pages', '--mtls'):
         requests.add_argument(option, type=int)
+    requests.add_argument('--route', action='append', help='ROUTE=N: exactly N requests of that route')
     expire = commands.add_parser('expire')
     expire.add_argument('credential_id')
     expire.add_argument('days', type=float)
@@ -133,7 +141,30 @@ def parse_args(argv):
     fault.add_argument('route')
     fault.add_argument('status', type=int)
     commands.add_parser('clear-faults')
+    config = commands.add_parser('config')
+    config.add_argument('settings', nargs='+')
+    for command in ('config-save', 'config-restore'):
+        commands.add_parser(command).add_argument('file')
     return parser.parse_args(argv)
+
+
+def setting_value(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def change_config(admin, args):
+    if args.command == 'config':
+        body = dict((key, setting_value(value)) for key, dummy, value in (pair.partition('=') for pair in args.settings))
+        print('emulator settings changed: %s' % json.dumps(admin.call('POST', '/config', body), sort_keys=True))
+    elif args.command == 'config-save':
+        with open(args.file, 'w', encoding='utf-8') as handle:
+            json.dump(admin.call('GET', '/config'), handle)
+    else:
+        with open(args.file, encoding='utf-8') as handle:
+            admin.call('POST', '/config', json.load(handle))
 
 
 def main(argv):
@@ -157,6 +188,8 @@ def main(argv):
             admin.call('POST', '/faults', {'route': args.route, 'status': args.status, 'count': 1})
         elif args.command == 'clear-faults':
             admin.call('DELETE', '/faults')
+        elif args.command.startswith('config'):
+            change_config(admin, args)
     for problem in problems:
         print('FAILED: %s' % problem, file=sys.stderr)
     return 1 if problems else 0

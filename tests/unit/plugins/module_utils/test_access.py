@@ -50,6 +50,8 @@ VERDICTS = [
                                  network_error=None, status=None, body=b""), False, False, [], ["CA file"]),
     ("connection reset", dict(tls_error="ConnectionResetError: [Errno 104] Connection reset by peer", network_error=None, status=None,
                               body=b""), False, False, [], ["connection broke"]),
+    ("files that cannot be loaded", dict(files_error="[SSL] PEM lib (_ssl.c:3900)", tls_error=None, network_error=None, status=None,
+                                         body=b""), False, False, [], ["cannot be loaded", "PEM lib"]),
     ("unreachable", dict(tls_error=None, network_error="[Errno 111] Connection refused", status=None, body=b""), False, False, [],
      ["cannot be reached", "Connection refused"]),
 ]

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Serial is not id: the engine finds a certificate's credential by name and fingerprint when its serial names none."""
+"""The engine where OVH differs from the emulator's defaults: serial is not id (a certificate's credential found by name and
+fingerprint), a domain without publicCA, the CA of the KMIP endpoint for RSA certificates."""
 
 from __future__ import annotations
 
@@ -69,3 +70,60 @@ HELD_IDS = [
 @pytest.mark.parametrize("case, known, listed, expected", HELD_IDS, ids=[row[0] for row in HELD_IDS])
 def test_held_with_credential(case, known, listed, expected):
     assert engine.held_with_credential(WANT, HELD, known, listed)["credential_id"] == expected, case
+
+
+CA = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----"
+RSA_CA = "-----BEGIN CERTIFICATE-----\\nMIIC\\n-----END CERTIFICATE-----"
+
+# (case, the API's domain, view or None, words of the problem)
+DOMAINS = [
+    ("ECDSA and RSA", dict(restEndpoint="https://eu-west-rbx.okms.ovh.net", kmipEndpoint="eu-west-rbx.okms.ovh.net:5696",
+                           kmipRsaEndpoint="eu-west-rbx.okms.ovh.net:5697", publicCA=CA, publicRsaCA=RSA_CA),
+     dict(rest_endpoint="https://eu-west-rbx.okms.ovh.net", kmip_endpoint="eu-west-rbx.okms.ovh.net:5696",
+          kmip_rsa_endpoint="eu-west-rbx.okms.ovh.net:5697", ca_pem="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+          rsa_ca_pem="-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n"), []),
+    ("no RSA endpoint nor CA", dict(restEndpoint="https://r", kmipEndpoint="k:5696", kmipRsaEndpoint=None, publicCA=CA, publicRsaCA=None),
+     dict(rest_endpoint="https://r", kmip_endpoint="k:5696", kmip_rsa_endpoint="", rsa_ca_pem="",
+          ca_pem="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), []),
+    ("publicCA null", dict(restEndpoint="https://r", kmipEndpoint="k:5696", publicCA=None), None, ["no publicCA", "no file was written"]),
+    ("publicCA absent", dict(restEndpoint="https://r"), None, ["no publicCA"]),
+    ("publicCA empty", dict(restEndpoint="https://r", publicCA=""), None, ["no publicCA"]),
+]
+
+
+@pytest.mark.parametrize("case, domain, view, problem_words", DOMAINS, ids=[row[0] for row in DOMAINS])
+def test_domain_view(case, domain, view, problem_words):
+    found, problem = engine.domain_view(domain)
+    assert found == view, case
+    assert bool(problem) == bool(problem_words)
+    for word in problem_words:
+        assert word in problem
+    assert found is None or "None" not in str(found)
+
+
+def rsa_want(certificate_type):
+    return dict(certificate_type=certificate_type, owner="", group="", paths=dict(ca_rsa="/etc/okms/ca-rsa.pem"))
+
+
+def rsa_held(checksum=None, mode="0644"):
+    seen = None if checksum is None else dict(mode=mode, owner="root", uid=0, group="root", gid=0, isdir=False, checksum=checksum)
+    return dict(files=dict(ca_rsa=seen))
+
+
+# (case, certificate type, domain's RSA CA checksum, held file (checksum, mode) or None, write, remove)
+RSA_CA_FILES = [
+    ("RSA, no file yet", "RSA", "sum", None, True, []),
+    ("RSA, up to date", "RSA", "sum", ("sum", "0644"), False, []),
+    ("RSA, other CA", "RSA", "sum", ("old", "0644"), True, []),
+    ("RSA, wrong mode", "RSA", "sum", ("sum", "0600"), True, []),
+    ("RSA, the domain has no RSA CA", "RSA", None, None, False, []),
+    ("RSA, the domain no longer has an RSA CA", "RSA", None, ("sum", "0644"), False, ["/etc/okms/ca-rsa.pem"]),
+    ("ECDSA, no file", "ECDSA", "sum", None, False, []),
+    ("ECDSA, a stale RSA CA", "ECDSA", "sum", ("sum", "0644"), False, ["/etc/okms/ca-rsa.pem"]),
+]
+
+
+@pytest.mark.parametrize("case, certificate_type, checksum, seen, write, remove", RSA_CA_FILES, ids=[row[0] for row in RSA_CA_FILES])
+def test_rsa_ca_changes(case, certificate_type, checksum, seen, write, remove):
+    held = rsa_held(*seen) if seen else rsa_held()
+    assert engine.rsa_ca_changes(rsa_want(certificate_type), held, checksum) == dict(write_ca_rsa=write, remove=remove), case
