@@ -5,14 +5,14 @@
 # make test   set up and run the full test suite (what CI runs: .ci/run)
 #
 # Both create .venv with the pinned tools of tests/requirements-dev.txt (once; again when the pins change).
-# One step of the test suite: make sanity | units | emulator-tests | integration | fleet | ansible-lint | docs-lint |
+# One step of the test suite: make sanity | units | coverage | emulator-tests | integration | fleet | ansible-lint | docs-lint |
 #   changelog-lint | galaxy-build
 
 SHELL := bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 VENV_READY := $(VENV)/.dev-requirements-installed
-PIPELINE_STEPS := sanity units emulator-tests integration fleet ansible-lint docs-lint changelog-lint galaxy-build
+PIPELINE_STEPS := sanity units coverage emulator-tests integration fleet ansible-lint docs-lint changelog-lint galaxy-build
 
 .PHONY: test demo bench venv clean constraints $(PIPELINE_STEPS)
 

@@ -15,6 +15,7 @@ step failed. A step that tests nothing fails: no integration target, a target th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -78,6 +79,26 @@ def step_sanity() -> None:
 
 def step_units() -> None:
     run(['ansible-test', 'units', '--python', PYTHON_VERSION, '--requirements', '--color', 'no'])
+
+
+# Line coverage of the code that unit tests must cover on their own: the module_utils and the role's plugins.
+COVERAGE_INCLUDE = ('*/plugins/module_utils/*', '*/plugins/action/*', '*/plugins/modules/okms_client_files.py')
+COVERAGE_MIN = 85
+COVERAGE_REPORT = BUILD / 'coverage-report.txt'
+
+
+def step_coverage() -> None:
+    run(['ansible-test', 'coverage', 'erase'])
+    run(['ansible-test', 'units', '--python', PYTHON_VERSION, '--requirements', '--color', 'no', '--coverage'])
+    includes = [argument for pattern in COVERAGE_INCLUDE for argument in ('--include', pattern)]
+    run(['ansible-test', 'coverage', 'report', '--color', 'no', '--show-missing'] + includes, log=COVERAGE_REPORT)
+    report = COVERAGE_REPORT.read_text(encoding='utf-8')
+    print(report)
+    total = re.search(r'^TOTAL\s.*\s(\d+)%\s*$', report, re.MULTILINE)
+    if total is None:
+        raise StepFailed('no TOTAL line in the coverage report (%s)' % COVERAGE_REPORT)
+    if int(total.group(1)) < COVERAGE_MIN:
+        raise StepFailed('unit tests cover %s%% of %s, below %d%%' % (total.group(1), ', '.join(COVERAGE_INCLUDE), COVERAGE_MIN))
 
 
 def step_emulator_tests() -> None:
@@ -238,6 +259,7 @@ def step_galaxy_build() -> None:
 STEPS = {
     'sanity': ('ansible-test sanity, no ignore file', step_sanity),
     'units': ('ansible-test units', step_units),
+    'coverage': ('ansible-test units --coverage: line coverage of module_utils and the role plugins >= %d%%' % COVERAGE_MIN, step_coverage),
     'emulator-tests': ("the emulator's own tests (pytest, python-ovh as client)", step_emulator_tests),
     'integration': ('ansible-test integration against the emulator, at -vvv, then the secret scan', step_integration),
     'fleet': ('the SSH fleet: csr mode on hosts in their own network and mount namespaces', step_fleet),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -125,8 +126,15 @@ class ActionModule(ActionBase):
         params.update(self.variable("okms_client_api") or {})
         return params
 
+    def environment(self):
+        """The controller's environment with the task's ``environment:`` keyword over it, where OVH_* values may come from."""
+        environ = dict(os.environ)
+        for item in self._task.environment or []:
+            environ.update((str(key), str(value)) for key, value in (self._templar.template(item) or {}).items())
+        return environ
+
     def client(self):
-        client = client_from_params(self.api_params())
+        client = client_from_params(self.api_params(), environ=self.environment())
         start = self.task_vars.get(START_VAR)
         if start and start.get("session"):
             client.resume_session(start["session"])
@@ -287,7 +295,13 @@ class ActionModule(ActionBase):
         if want["mode"] == "shared":
             # The key goes to every host in the next step; the result is hidden like the key itself.
             return dict(changed=True, credential_id=created["id"], private_key=key_pem, _ansible_no_log=True)
-        self.module(action="stage", paths=want["paths"], owner=want["owner"], group=want["group"], key_mode=want["key_mode"], key_pem=key_pem)
+        try:
+            self.module(action="stage", paths=want["paths"], owner=want["owner"], group=want["group"], key_mode=want["key_mode"],
+                        key_pem=key_pem)
+        except AnsibleActionFail as exc:
+            # Nobody could ever use a credential whose only key is lost: it goes (a later run makes another).
+            api.delete(created["id"], want["wait_timeout"])
+            raise AnsibleActionFail("%s; credential %s, whose key could not be written, was deleted" % (exc, created["id"]))
         return dict(changed=True, credential_id=created["id"])
 
     def new_pair(self, plan):

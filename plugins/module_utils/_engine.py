@@ -286,7 +286,8 @@ def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
     """The plan of one host in the csr and per_host modes, or in shared mode with ``shared`` = (kept, copy_from).
 
     issue: a new credential is made (by this host, or once for the play in shared mode); deploy: a new pair goes in place;
-    copy_from: the host whose key the pair is copied from (shared mode); old: credentials the new pair replaces.
+    copy_from: the host whose key the pair is copied from (shared mode); old: credentials the new pair replaces;
+    changes: anything to do on the host; access_failed: nothing to do, but the host's files give no access.
     """
     reasons = host_reasons(want, held, credential)
     old = [credential] if credential is not None and credential.get("status") != DELETING else []
@@ -306,6 +307,8 @@ def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
                 warnings=[], old=[dict(id=item["id"], name=item.get("name")) for item in old] if deploy else [])
     plan.update(file_changes(want, held, ca_checksum, cli_checksum, deploy))
     plan["changes"] = deploy or bool(plan["attrs"] or plan["remove"] or plan["fix_dir"] or plan["write_ca"] or plan["write_cli"])
+    # A host that keeps its files must also use them: its failed mTLS check is reported. Changed files are checked again.
+    plan["access_failed"] = not plan["changes"] and held.get("verify") is not None and not held["verify"]["ok"]
     return plan
 
 

@@ -57,7 +57,7 @@ options:
   query:
     description:
       - A L(JMESPath,https://jmespath.org/) expression applied to the list RV(credentials); its value is returned as
-        RV(query_result). For example V([?status=='READY'].name) or V([?should_renew].id).
+        RV(query_result), and RV(credentials) is then empty. For example V([?status=='READY'].name) or V([?should_renew].id).
       - Checked before any API call; an invalid expression fails with the parser's message.
       - Needs the Python library C(jmespath) on the machine running the module.
     type: str
@@ -115,7 +115,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 credentials:
-  description: The credentials of the domain (all, by O(credential_id) or by O(name)); empty without O(okms_id).
+  description:
+    - The credentials of the domain (all, by O(credential_id) or by O(name)); empty without O(okms_id).
+    - Empty with O(query), whose value RV(query_result) is computed from them.
   returned: always
   type: list
   elements: dict
@@ -300,6 +302,8 @@ class OkmsCertificateInfo(OkmsModuleBase):
         if self.query is not None:
             try:
                 result["query_result"] = self.query.search(result["credentials"])
+                # The query's value is the answer: a query over thousands of credentials returns what it selects, not them all.
+                result["credentials"] = []
             except jmespath.exceptions.JMESPathError as exc:
                 self.module.fail_json(msg="query: %r failed on the credentials: %s" % (self.params["query"], exc), credentials=result["credentials"])
         self.module.exit_json(**result)

@@ -11,7 +11,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: okms_client
 short_description: One step of the role okms.access.client (an action plugin)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The steps of the role C(okms.access.client). Each runs on the controller, makes the OVH API calls itself, and runs
     M(okms.access.okms_client_files) on the host for the file work - at most once per step. The decisions are those of
@@ -27,7 +27,7 @@ description:
     has none; then what each host needs and why.
   - V(request) - the new credential of the host (in V(shared) mode, of the play), without waiting for it.
   - V(apply) - waits for the new certificate, puts the new pair in place, fixes the files and checks the access; with
-    O(ignore:okms_client_state=absent), deletes the credentials and removes the files.
+    C(okms_client_state=absent), deletes the credentials and removes the files.
   - V(cleanup) - deletes the credentials that the new pairs replace.
 author:
   - okms.access contributors (@okms-access)

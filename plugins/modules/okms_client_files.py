@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: okms_client_files
 short_description: Read, stage and put in place the OKMS key and certificate files of a host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The host side of the role M(okms.access.okms_client) - the action plugin of the role C(okms.access.client) runs it on each
     host, once per step, and makes the API calls itself on the controller. It is not meant to be used on its own.

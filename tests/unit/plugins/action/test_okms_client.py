@@ -12,37 +12,27 @@ every host), gives each host its variables and the results registered so far, an
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
 import urllib.request
-import ssl
 
 import pytest
 import yaml
 from ansible.errors import AnsibleActionFail
-from ansible.module_utils import basic
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 from ansible_collections.okms.access.plugins.action import okms_client as action
+from ansible_collections.okms.access.plugins.module_utils._client import client_from_params
+from ansible_collections.okms.access.plugins.module_utils._credential import CredentialApi
 from ansible_collections.okms.access.plugins.modules import okms_client_files
+from ansible_collections.okms.access.tests.unit.plugins.module_args import run_module
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        previous = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = previous  # pylint: disable=protected-access
 
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 ROLE = os.path.join(COLLECTION, "roles", "client")
@@ -92,9 +82,10 @@ class FakeTask:
     async_val = 0
     action = "okms.access.okms_client"
 
-    def __init__(self, args, check_mode):
+    def __init__(self, args, check_mode, environment):
         self.args = args
         self.check_mode = check_mode
+        self.environment = environment
 
 
 class PlayAction(action.ActionModule):
@@ -105,12 +96,7 @@ class PlayAction(action.ActionModule):
     def _execute_module(self, module_name=None, module_args=None, task_vars=None, **kwargs):
         assert module_name == action.MODULE
         PlayAction.module_runs.append((task_vars["inventory_hostname"], module_args["action"]))
-        capture = sys.modules["io"].StringIO()
-        with patch_module_args(dict(module_args, _ansible_check_mode=self._task.check_mode)):
-            with contextlib.redirect_stdout(capture):
-                with pytest.raises(SystemExit):
-                    okms_client_files.main()
-        return json.loads(capture.getvalue())
+        return run_module(okms_client_files.main, module_args, self._task.check_mode)
 
     def _find_needle(self, dirname, needle):
         return os.path.join(ROLE, dirname, needle)
@@ -129,6 +115,7 @@ class Play:
         self.hosts = list(hosts)
         self.vars = dict((host, dict(defaults, inventory_hostname=host, okms_client_dir=str(tmp_path / host / "okms"))) for host in hosts)
         self.registered = dict((host, {}) for host in hosts)
+        self.environment = []
 
     def task_vars(self, host):
         hostvars = dict((name, dict(self.vars[name], **self.registered[name])) for name in self.hosts)
@@ -141,7 +128,7 @@ class Play:
         for host in (hosts or self.hosts)[:1] if once else (hosts or self.hosts):
             task_vars = self.task_vars(host)
             templar = Templar(loader=DataLoader(), variables=task_vars)
-            plugin = PlayAction(FakeTask(dict(step=step, **self.api), check_mode), FakeConnection(), None, DataLoader(), templar, None)
+            plugin = PlayAction(FakeTask(dict(step=step, **self.api), check_mode, self.environment), FakeConnection(), None, DataLoader(), templar, None)
             results[host] = plugin.run(task_vars=task_vars)
         if once:
             results = dict.fromkeys(self.hosts, results[self.hosts[0]])
@@ -310,6 +297,24 @@ def test_a_configuration_problem_is_reported(emulator, tmp_path):
         play.step("start", action.START_VAR, once=True)
 
 
+def test_api_credentials_from_the_environment_keyword(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1"])
+    play.api = dict(ca_path=emulator["ca_file"])
+    play.environment = [dict(OVH_ENDPOINT=emulator["api_url"], OVH_APPLICATION_KEY=emulator["application_key"],
+                             OVH_APPLICATION_SECRET=emulator["application_secret"], OVH_CONSUMER_KEY=emulator["consumer_key"])]
+    assert play.run()[0] == ["h1"]
+
+
 def test_an_unknown_step(emulator, tmp_path):
     with pytest.raises(AnsibleActionFail, match="step: 'dance' is not one of"):
         Play(emulator, tmp_path, ["h1"]).step("dance")
+
+
+def test_an_api_key_that_cannot_be_written_takes_its_credential_away(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["keyless"], okms_client_mode="per_host")
+    # The directory is a file: the key cannot be staged.
+    (tmp_path / "keyless").write_text("not a directory")
+    with pytest.raises(AnsibleActionFail, match="whose key could not be written, was deleted"):
+        play.run()
+    api = CredentialApi(client_from_params(play.api), emulator["okms_id"])
+    assert [item["status"] for item in api.list_named("keyless")] in ([], ["DELETING"])

@@ -12,23 +12,12 @@ import json
 
 import pytest
 import yaml
-from ansible.module_utils import basic
 
 from ansible_collections.okms.access.plugins.doc_fragments.api import ModuleDocFragment
 from ansible_collections.okms.access.plugins.module_utils._base import OkmsModuleBase
 from ansible_collections.okms.access.plugins.module_utils._client import OvhApiClient, OvhApiError, api_argument_spec
+from ansible_collections.okms.access.tests.unit.plugins.module_args import patch_module_args
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        previous = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = previous  # pylint: disable=protected-access
 
 SECRET_OPTIONS = {"application_secret", "consumer_key", "client_secret"}
 

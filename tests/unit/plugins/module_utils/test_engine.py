@@ -132,6 +132,17 @@ def test_file_work(case, w, h, expected):
     assert dict((key, plan[key]) for key in expected) == expected
 
 
+@pytest.mark.parametrize("verify, changed, expected", [
+    (dict(ok=True, msg=""), False, False),
+    (dict(ok=False, msg="HTTP 503"), False, True),
+    (None, False, False),
+    (dict(ok=False, msg="HTTP 503"), True, False),
+])
+def test_a_failed_access_check_counts_only_for_files_kept(verify, changed, expected):
+    files = dict(ca=stat("0644", "old")) if changed else {}
+    assert plan_one(want(), held(verify=verify, files=files), credential())["access_failed"] is expected
+
+
 def test_new_pair_leaves_the_old_modes_to_the_new_files():
     plan = plan_one(want(), held(files=dict(key=stat("0644"), key_new=stat("0600")), key_public_sha256="BB"), credential())
     assert plan["deploy"] and plan["attrs"] == []

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import json
@@ -16,25 +15,14 @@ import socket
 import uuid
 
 import pytest
-from ansible.module_utils import basic
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.okms.access.plugins.modules import okms_client_files
+from ansible_collections.okms.access.tests.unit.plugins.module_args import run_module
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        previous = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = previous  # pylint: disable=protected-access
 
 CREDENTIAL_ID = "5a3a6e27-6f1c-4d8e-9c55-2f0d2a4b1e77"
 
@@ -48,14 +36,10 @@ def paths(tmp_path):
 
 
 @pytest.fixture
-def run(capsys):
-    def run_module(args, check_mode=False):
-        module_args = dict(args, _ansible_check_mode=check_mode)
-        with patch_module_args(module_args):
-            with pytest.raises(SystemExit):
-                okms_client_files.main()
-        return json.loads(capsys.readouterr().out)
-    return run_module
+def run():
+    def run_files_module(args, check_mode=False):
+        return run_module(okms_client_files.main, args, check_mode)
+    return run_files_module
 
 
 def certificate_pem(public_key, serial=int(uuid.UUID(CREDENTIAL_ID))):
