@@ -85,7 +85,7 @@ def verdict(outcome, action):
     elif category == AUTHORIZATION or (status == 403 and category is None):
         found["accepted"] = True
         found["warning"] = ("the domain accepts the certificate, but its identity lacks the IAM action %s (HTTP %d: %s); "
-                            "grant it for the check to read an answer" % (action, status, error_texts(body)))
+                            "grant it to the identity to silence this warning" % (action, status, error_texts(body)))
     elif category == AUTHENTICATION or status == 401:
         found["msg"] = "HTTP %d, authentication refused (%s): %s" % (status, error_texts(body), REFUSED_CERTIFICATE)
     elif status == 404 and category in (None, 5):
