@@ -322,8 +322,8 @@ class ActionModule(ActionBase):
         if want["state"] == "absent":
             return self.absent(plan)
         result = dict(changed=plan["changes"], reasons=plan["reasons"],
-                      diff=dict(before=dict(credential_id=self.registered(HELD_VAR)["held"]["credential_id"]),
-                                after=dict(credential_id="(new)" if plan["deploy"] else self.registered(HELD_VAR)["held"]["credential_id"])))
+                      diff=dict(before=dict(credential_id=plan["credential_id"]),
+                                after=dict(credential_id="(new)" if plan["deploy"] else plan["credential_id"])))
         if not plan["changes"]:
             self.check_access(self.registered(HELD_VAR)["held"]["verify"], plan["credential_id"], result)
             return result
@@ -342,7 +342,7 @@ class ActionModule(ActionBase):
         if plan["write_cli"]:
             args["cli_content"] = self.plans["cli"][self.host]
         outcome = self.module(**args)
-        self.check_access(outcome.get("verify"), result["diff"]["after"]["credential_id"] if plan["deploy"] else plan["credential_id"], result)
+        self.check_access(outcome.get("verify"), result["diff"]["after"]["credential_id"], result)
         result["changed"] = outcome["changed"]
         return result
 

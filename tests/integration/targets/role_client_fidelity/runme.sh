@@ -38,6 +38,8 @@ run "second run" "" "$ALL"
 # One GET by serial per host finds nothing, then one listing of the domain (not one per host) finds them by fingerprint.
 requests --writes 0 --list-pages 1 --mtls 3
 for host in "${HOSTS[@]}"; do expect "no handler ran for $host" not handler_ran "$host"; done
+step "okms_certificate: a certificate whose serial is not its credential id"
+playbook "../$HERE/find_by_fingerprint.yml" -e "okms_test_work=$WORK" || { echo "FAILED: find_by_fingerprint.yml" >&2; exit 1; }
 
 step "the identities lack okms:apikms:random/get (refused with 403)"
 settings kms_denied_actions='["okms:apikms:random/get"]'
