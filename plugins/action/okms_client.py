@@ -397,4 +397,3 @@ def with_expiry(credential, now):
 
 def sha1(text):
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
-

@@ -31,8 +31,6 @@ else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
-from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
-
 READY = "READY"
 CREATING = "CREATING"
 DELETING = "DELETING"
@@ -236,6 +234,8 @@ class CredentialApi:
 
     def get(self, credential_id):
         """The GetResponse of one credential, None when it does not exist (404)."""
+        # Imported here: a module that only reads certificates and keys on a host does not load requests (a quarter second).
+        from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
         try:
             return self.client.get("%s/%s" % (self.path, credential_id))
         except OvhApiError as exc:
@@ -255,6 +255,7 @@ class CredentialApi:
 
     def delete(self, credential_id, timeout):
         """DELETE one credential; one still CREATING (which the API may refuse to delete) is first waited for."""
+        from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
         try:
             return self.client.delete("%s/%s" % (self.path, credential_id))
         except OvhApiError as exc:

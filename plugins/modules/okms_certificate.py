@@ -439,6 +439,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     DELETING,
     ERROR,
+    EXPIRED,
     HAS_CRYPTOGRAPHY,
     READY,
     CredentialApi,
