@@ -201,7 +201,7 @@ class ActionModule(ActionBase):
     def step_start(self):
         """Once per play: the play's variables together, then one authentication and, with state=present, the domain."""
         wants = [(host, self.registered(WANT_VAR, host)["want"]) for host in self.batch()]
-        problems = engine.play_problems(wants, len(self.batch()) == len(self.task_vars["ansible_play_hosts_all"]))
+        problems = engine.play_problems(wants, len(self.batch()) == len(self.task_vars["ansible_play_hosts"]))
         if problems:
             raise AnsibleActionFail("; ".join(problems))
         client = self.client()

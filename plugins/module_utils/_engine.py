@@ -304,7 +304,7 @@ def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
         old = [item for item in old if item["id"] != kept_id]
     deploy = issue or bool(copy_from)
     plan = dict(issue=issue, deploy=deploy, copy_from=copy_from, kept_id=kept_id, reasons=reasons if deploy else [],
-                warnings=[], old=[dict(id=item["id"], name=item.get("name")) for item in old] if deploy else [])
+                old=[dict(id=item["id"], name=item.get("name")) for item in old] if deploy else [])
     plan.update(file_changes(want, held, ca_checksum, cli_checksum, deploy))
     plan["changes"] = deploy or bool(plan["attrs"] or plan["remove"] or plan["fix_dir"] or plan["write_ca"] or plan["write_cli"])
     # A host that keeps its files must also use them: its failed mTLS check is reported. Changed files are checked again.

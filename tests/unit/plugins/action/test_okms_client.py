@@ -119,7 +119,7 @@ class Play:
 
     def task_vars(self, host):
         hostvars = dict((name, dict(self.vars[name], **self.registered[name])) for name in self.hosts)
-        return dict(self.vars[host], ansible_play_batch=self.hosts, ansible_play_hosts_all=self.hosts, hostvars=hostvars,
+        return dict(self.vars[host], ansible_play_batch=self.hosts, ansible_play_hosts=self.hosts, hostvars=hostvars,
                     **self.registered[host])
 
     def step(self, step, register=None, once=False, check_mode=False, hosts=None):
