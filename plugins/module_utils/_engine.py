@@ -312,6 +312,13 @@ def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
     return plan
 
 
+def access_warning(plan, held):
+    """A host that keeps its files, whose access check passed with a warning (its identity lacks the check route's IAM
+    action): the warning is reported, like a failed check."""
+    verify = held.get("verify")
+    return not plan["changes"] and verify is not None and verify["ok"] and bool(verify.get("warning"))
+
+
 def plan_absent(want, held, listed, first):
     """state=absent: the credentials to delete (in shared mode the play's, by its first host) and the files to remove."""
     if want["mode"] == "shared":
@@ -349,6 +356,8 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_che
         rsa = rsa_ca_changes(want, held, ca_rsa_checksum)
         plans[host].update(write_ca_rsa=rsa["write_ca_rsa"], remove=plans[host]["remove"] + rsa["remove"])
         plans[host]["changes"] = plans[host]["changes"] or bool(rsa["write_ca_rsa"] or rsa["remove"])
+        plans[host]["access_failed"] = plans[host]["access_failed"] and not plans[host]["changes"]
+        plans[host]["access_warning"] = access_warning(plans[host], held)
     return dict(hosts=plans, kept=shared[0] if shared else None)
 
 

@@ -127,3 +127,18 @@ RSA_CA_FILES = [
 def test_rsa_ca_changes(case, certificate_type, checksum, seen, write, remove):
     held = rsa_held(*seen) if seen else rsa_held()
     assert engine.rsa_ca_changes(rsa_want(certificate_type), held, checksum) == dict(write_ca_rsa=write, remove=remove), case
+
+
+# (case, the plan's changes, held verify, warning reported)
+ACCESS_WARNINGS = [
+    ("kept files, authorization refusal", False, dict(ok=True, msg="", warning="lacks okms:apikms:random/get"), True),
+    ("kept files, accepted", False, dict(ok=True, msg="", warning=""), False),
+    ("kept files, refused", False, dict(ok=False, msg="refused", warning=""), False),
+    ("no check", False, None, False),
+    ("changed files are checked again", True, dict(ok=True, msg="", warning="lacks okms:apikms:random/get"), False),
+]
+
+
+@pytest.mark.parametrize("case, changes, verify, expected", ACCESS_WARNINGS, ids=[row[0] for row in ACCESS_WARNINGS])
+def test_access_warning(case, changes, verify, expected):
+    assert engine.access_warning(dict(changes=changes), dict(verify=verify)) is expected, case
