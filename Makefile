@@ -23,7 +23,7 @@ $(PIPELINE_STEPS): $(VENV_READY)
 	$(VENV)/bin/python scripts/pipeline.py $@
 
 demo: $(VENV_READY)
-	bash scripts/demo.sh
+	$(VENV)/bin/python scripts/demo.py
 
 bench: $(VENV_READY)
 	$(VENV)/bin/python scripts/bench.py

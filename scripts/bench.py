@@ -35,9 +35,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'tests' / 'utils'))
 
-from harness import REPO, Emulator, HarnessError, role_inputs, run_playbook, split_requests, sync_collection, write_ansible_cfg  # noqa: E402
+from okms_testlib import HarnessError  # noqa: E402
+from okms_testlib.collection import REPO, sync_collection  # noqa: E402
+from okms_testlib.emulator import Emulator, role_inputs, split_requests  # noqa: E402
+from okms_testlib.playbook import run_playbook, write_ansible_cfg  # noqa: E402
 
 PLAYS_PER_RUN = 1
 IDEMPOTENT_WALL_RATIO = 0.5

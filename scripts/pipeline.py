@@ -26,12 +26,15 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'tests' / 'utils'))
 
 import yaml  # noqa: E402  (the virtualenv has it: ansible-core needs it)
 
-from harness import REPO, Emulator, HarnessError, sync_collection  # noqa: E402
 from install_pip_bootstrap import main as install_pip_bootstrap  # noqa: E402
-from secret_scan import find_leaks, issued_tokens, redacted_tail, secrets_of  # noqa: E402
+from okms_testlib import HarnessError  # noqa: E402
+from okms_testlib.collection import REPO, sync_collection  # noqa: E402
+from okms_testlib.emulator import Emulator  # noqa: E402
+from okms_testlib.secret_scan import find_leaks, issued_tokens, redacted_tail, secrets_of  # noqa: E402
 
 PYTHON_VERSION = '3.11'
 BUILD = REPO / 'build'

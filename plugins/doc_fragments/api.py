@@ -16,6 +16,9 @@ options:
       - An OVH endpoint name, V(ovh-eu), V(ovh-ca) or V(ovh-us) (the Kimsufi and So you Start endpoints serve no KMS and are
         refused), or the full URL of an API base such as V(https://127.0.0.1:8443/1.0) (an emulator or a proxy).
         Paths of the v2 API are sent to that base without its trailing C(/1.0), as OVH's SDKs do.
+      - A URL must be C(https://); a plain C(http://) URL is refused, since every request carries credentials and a
+        new credential's private key comes back in the answer. Use O(ca_path) for a server whose certificate is
+        signed by a private CA.
       - If not set, the E(OVH_ENDPOINT) environment variable is used, then C(endpoint) in the C([default]) section of the
         C(ovh.conf) files (see the notes).
       - The credentials are then looked up in the C(ovh.conf) section named after this value, for example C([ovh-eu]).
@@ -61,13 +64,16 @@ options:
     description:
       - URL where OAuth2 access tokens are requested with O(client_id) and O(client_secret).
       - Defaults to OVH's token URL for V(ovh-eu), V(ovh-ca) and V(ovh-us); required for OAuth2 when O(endpoint) is a URL.
+      - It must be an C(https://) URL; a plain C(http://) URL is refused, since the client secret is sent to it.
       - If not set, the E(OVH_OAUTH2_TOKEN_URL) environment variable is used, then C(oauth2_token_url) in the endpoint's
         section of the C(ovh.conf) files.
     type: str
   validate_certs:
     description:
       - Whether to verify the TLS certificate of the API and of the OAuth2 token URL.
-      - Only set to V(false) against a test server you trust; prefer O(ca_path).
+      - V(false) gives a warning on every run, since anyone on the network path could then read the credentials and
+        private keys exchanged; only use it against a test server you trust, and prefer O(ca_path).
+      - V(false) together with O(ca_path) is refused as contradictory.
     type: bool
     default: true
   ca_path:
@@ -76,10 +82,11 @@ options:
         for example the CA of an emulator or of a TLS-inspecting proxy.
       - If not set, the CA bundle of the Python C(requests) library is used, or the one named by the E(REQUESTS_CA_BUNDLE)
         environment variable.
+      - Cannot be combined with O(validate_certs=false).
     type: path
   request_timeout:
     description:
-      - Seconds to wait for the connection and for each answer of one HTTP request.
+      - Seconds to wait for the connection and for each answer of one HTTP request, a finite number greater than 0.
     type: float
     default: 30
   retry_timeout:
@@ -89,7 +96,7 @@ options:
         exponential backoff and jitter; an HTTP 429 C(Retry-After) is honoured. A POST is retried only after HTTP 429;
         when its outcome is unknown (connection lost, timeout, HTTP 5xx) the module looks for the result instead of
         sending it again.
-      - V(0) disables retries.
+      - V(0) disables retries. A negative or non-finite value (V(nan), V(inf)) is refused.
     type: float
     default: 60
 notes:

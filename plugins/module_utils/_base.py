@@ -44,7 +44,8 @@ class OkmsModuleBase:
 
     @property
     def client(self):
-        """The OvhApiClient, created on first use; a configuration problem ends the module with its message."""
+        """The OvhApiClient, created on first use; a configuration problem ends the module with its message, and a
+        setting that weakens security (validate_certs=false) gives a warning."""
         if self._client is None:
             if not HAS_REQUESTS:
                 self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
@@ -52,6 +53,8 @@ class OkmsModuleBase:
                 self._client = client_from_params(self.module.params)
             except OvhConfigError as exc:
                 self.module.fail_json(msg=str(exc))
+            for warning in self._client.config.warnings:
+                self.module.warn(warning)
         return self._client
 
     def fail_api(self, exc, msg=None):

@@ -20,6 +20,7 @@ import collections
 import configparser
 import hashlib
 import json
+import math
 import os
 import random
 import time
@@ -200,11 +201,14 @@ def sign(application_secret, consumer_key, method, url, body, timestamp):
 
 
 _OVH_CONFIG_FIELDS = ("endpoint", "base_url", "auth_method", "values", "sources", "token_url",
-                      "validate_certs", "ca_path", "request_timeout", "retry_timeout")
+                      "validate_certs", "ca_path", "request_timeout", "retry_timeout", "warnings")
 
 
-class OvhConfig(collections.namedtuple("OvhConfig", _OVH_CONFIG_FIELDS)):
-    """Resolved connection settings; ``values`` holds the credentials, ``sources`` where each value came from."""
+class OvhConfig(collections.namedtuple("OvhConfig", _OVH_CONFIG_FIELDS, defaults=((),))):
+    """Resolved connection settings; ``values`` holds the credentials, ``sources`` where each value came from.
+
+    ``warnings`` are sentences for the user about settings that work but weaken security.
+    """
 
     __slots__ = ()
 
@@ -276,7 +280,9 @@ def _base_url(endpoint, endpoint_source):
     if endpoint in ENDPOINTS:
         return ENDPOINTS[endpoint]
     parts = urlsplit(endpoint)
-    if parts.scheme in ("http", "https") and parts.netloc:
+    if parts.scheme == "http" and parts.netloc:
+        raise OvhConfigError(_cleartext_problem("endpoint", endpoint, endpoint_source))
+    if parts.scheme == "https" and parts.netloc:
         return endpoint.rstrip("/")
     raise OvhConfigError(
         "Unknown OVH API endpoint %r (from %s). Use one of %s, or a full URL such as https://127.0.0.1:8443/1.0."
@@ -307,8 +313,17 @@ def _auth_method(values, sources, searched):
     return method
 
 
+def _cleartext_problem(name, url, source):
+    """Why a plain http:// URL is refused: every request carries credentials or a token."""
+    return ("%s %s (from %s) is a plain http:// URL: the OVH API is served over HTTPS only, and credentials and private keys "
+            "must never cross the network in cleartext. Use the https:// URL%s."
+            % (name, url, source, ", with ca_path naming the CA of a test server or proxy" if name == "endpoint" else ""))
+
+
 def _token_url(endpoint, values, sources):
     if "oauth2_token_url" in values:
+        if urlsplit(values["oauth2_token_url"]).scheme == "http":
+            raise OvhConfigError(_cleartext_problem("oauth2_token_url", values["oauth2_token_url"], sources["oauth2_token_url"]))
         return values["oauth2_token_url"]
     if endpoint in OAUTH2_TOKEN_URLS:
         return OAUTH2_TOKEN_URLS[endpoint]
@@ -318,8 +333,15 @@ def _token_url(endpoint, values, sources):
 
 
 def _seconds(params, name, default):
+    """The option as a float; OvhConfigError naming it when it is not a finite number."""
     value = params.get(name)
-    return float(default if value is None else value)
+    try:
+        seconds = float(default if value is None else value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise OvhConfigError("%s must be a finite number of seconds, not %r." % (name, value))
+    return seconds
 
 
 def _connection_settings(params):
@@ -333,8 +355,14 @@ def _connection_settings(params):
         raise OvhConfigError("request_timeout must be a positive number of seconds, not %s." % settings["request_timeout"])
     if settings["retry_timeout"] < 0:
         raise OvhConfigError("retry_timeout must be zero (no retries) or a positive number of seconds, not %s." % settings["retry_timeout"])
+    if settings["ca_path"] and not settings["validate_certs"]:
+        raise OvhConfigError("ca_path is set but validate_certs is false, so the CA would never be used: remove validate_certs: false "
+                             "to verify the API's certificate with ca_path, or remove ca_path.")
     if settings["ca_path"] and not os.path.exists(settings["ca_path"]):
         raise OvhConfigError("ca_path %s does not exist; give the path of a PEM CA bundle (file or c_rehash directory)." % settings["ca_path"])
+    if not settings["validate_certs"]:
+        settings["warnings"] = ("validate_certs is false: the API's TLS certificate is not verified, so anyone on the network path "
+                                "can read the credentials and private keys sent. Set ca_path to the CA of a test server or proxy instead.",)
     return settings
 
 
@@ -403,8 +431,11 @@ class OvhApiClient:
     def get(self, path, params=None):
         return self._request("GET", path, params=params)[0]
 
-    def post(self, path, body=None):
-        return self._request("POST", path, body=body)[0]
+    def post(self, path, body=None, params=None):
+        return self._request("POST", path, params=params, body=body)[0]
+
+    def put(self, path, body=None, params=None):
+        return self._request("PUT", path, params=params, body=body)[0]
 
     def delete(self, path, params=None):
         return self._request("DELETE", path, params=params)[0]
@@ -478,13 +509,13 @@ class OvhApiClient:
             response, more_attempts = self._send_with_retries(method, path, send, idempotent)
             attempts += more_attempts
         if not response.ok:
-            unknown = method == "POST" and response.status_code >= 500
+            unknown = not idempotent and response.status_code >= 500
             raise self._error(OvhOutcomeUnknownError if unknown else OvhApiError, method, path, response, attempts=attempts)
         try:
             return _json_body(response), response
         except ValueError:
-            # For a POST the server did act: the caller must look for the result rather than send it again.
-            raise self._error(OvhOutcomeUnknownError if method == "POST" else OvhApiError, method, path, response,
+            # For a POST or PUT the server did act: the caller must look for the result rather than send it again.
+            raise self._error(OvhApiError if idempotent else OvhOutcomeUnknownError, method, path, response,
                               "HTTP %d with a body that is not JSON" % response.status_code) from None
 
     def _transport_options(self):

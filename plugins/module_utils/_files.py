@@ -6,13 +6,18 @@
 # This module_utils is PRIVATE: it is not part of the collection's public interface and may change or go away
 # without notice in any release. Do not import it from outside okms.access.
 
-"""Safe writes of key and certificate files.
+"""Safe writes of key and certificate files, and the checks of the paths they are written to.
 
 A file is written through a temporary file in its own directory, created with mode 0600 from the first
-byte (O_CREAT|O_EXCL), synced to disk, given its final owner, group and mode, then renamed over the
-destination: a reader sees the old file or the new one, never a partial or world-readable key.
-Owner, group and numeric modes are applied with plain os calls, which raise OSError rather than end
-the module, so that a caller holding a key that exists nowhere else can still react.
+byte (O_CREAT|O_EXCL|O_NOFOLLOW), synced to disk, given its final owner, group and mode through its file
+descriptor, then renamed over the destination: a reader sees the old file or the new one, never a partial
+or world-readable key. Nothing is ever done through a path that could follow a link planted by someone
+else, and a new file never takes the owner of what it replaces: it belongs to the writing user unless the
+task names an owner or group.
+Before writing, the directory and the destination are checked: a directory that other users may write
+to (unless sticky and owned by root or the writing user), and a destination that is a symbolic link,
+a FIFO, a device or a socket are refused. Problems are returned as text (for input checks) or raised as
+UnsafePathError, an OSError, so that a caller holding a key that exists nowhere else can still react.
 """
 
 from __future__ import annotations
@@ -22,8 +27,24 @@ import grp
 import os
 import pwd
 import re
+import stat
 
 _OCTAL_MODE = re.compile(r"^0?[0-7]{3,4}$")
+
+# File types that are never written to nor read from: opening a FIFO blocks until a writer appears.
+_SPECIAL_FILE_TYPES = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class UnsafePathError(OSError):
+    """A path a key or certificate must not be written through; ``str()`` says why and how to fix it."""
+
+    def __str__(self):
+        return self.args[0]
 
 
 def read_bytes(path):
@@ -62,11 +83,110 @@ def group_id(group):
     return int(group) if str(group).isdigit() else grp.getgrnam(group).gr_gid
 
 
+def directory_of(path):
+    """The directory ``path`` is created in, as written: ``a/missing/../k`` keeps ``a/missing/..``, which the system
+    resolves (and refuses) as it would when opening the file, where a normalized path would hide the missing part."""
+    return os.path.dirname(path) or os.curdir
+
+
+def directory_problem(path):
+    """Why the directory of ``path`` cannot safely hold a key or certificate file; None when it can.
+
+    Other users who may write to the directory could swap the file between its check and its use, so such a
+    directory is refused, except a sticky one (like /tmp) owned by root or the writing user, where they can
+    remove or rename only their own files.
+    """
+    directory = directory_of(path)
+    try:
+        status = os.stat(directory)
+    except FileNotFoundError:
+        return ("the directory %s does not exist (or goes through one that does not); create it first "
+                "(e.g. with ansible.builtin.file state=directory)" % directory)
+    except NotADirectoryError:
+        return "%s is not a directory (a part of it is a file); give a path inside an existing directory" % directory
+    except OSError as exc:
+        return "the directory %s cannot be examined (%s)" % (directory, exc.strerror)
+    if not stat.S_ISDIR(status.st_mode):
+        return "%s is not a directory; give a path inside an existing directory" % directory
+    if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not _protected_shared_directory(status):
+        return ("the directory %s (mode %04o, owner uid %d) can be written by other users, who could replace the file; "
+                "remove their write access (chmod go-w %s) or choose a directory only its owner can write to"
+                % (directory, stat.S_IMODE(status.st_mode), status.st_uid, directory))
+    return None
+
+
+def unwritable_directory_problem(path):
+    """Why the writing user cannot create ``path`` in its directory (checked before anything is created); None when it can."""
+    directory = directory_of(path)
+    if os.path.isdir(directory) and not os.access(directory, os.W_OK | os.X_OK):
+        return ("the directory %s is not writable by the user running the module (uid %d); run the task as a user who can "
+                "write there (e.g. become: true) or choose another directory" % (directory, os.geteuid()))
+    return None
+
+
+def _protected_shared_directory(status):
+    """A sticky directory owned by root or the writing user: nobody else can rename or remove our files in it."""
+    return bool(status.st_mode & stat.S_ISVTX) and status.st_uid in (0, os.geteuid())
+
+
+def destination_problem(path):
+    """Why the file at ``path`` cannot be replaced by a key or certificate; None when absent or a regular file."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return "%s cannot be examined (%s)" % (path, exc.strerror)
+    if stat.S_ISLNK(status.st_mode):
+        return ("%s is a symbolic link (to %s); files are never written through a link, which could point anywhere: "
+                "set the option to the real file's path" % (path, os.readlink(path)))
+    if stat.S_ISDIR(status.st_mode):
+        return "%s is a directory; give the path of a file inside it" % path
+    for is_type, what in _SPECIAL_FILE_TYPES:
+        if is_type(status.st_mode):
+            return "%s is %s, not a regular file; remove it or choose another path" % (path, what)
+    return None
+
+
+def path_problem(path):
+    """directory_problem() or destination_problem() of ``path``, the directory first."""
+    return directory_problem(path) or destination_problem(path)
+
+
+def same_file_problems(paths):
+    """Problems of options that name the same file, from ``paths`` [(option, path or None)].
+
+    Paths are compared once resolved (symbolic links of directories and files, ``..``), and by inode when both
+    files exist (hard links), so that one file is never written over another that must stay.
+    """
+    known = [(option, path, _identity(path)) for option, path in paths if path]
+    problems = []
+    for index, (option, path, identity) in enumerate(known):
+        for other_option, other_path, other_identity in known[index + 1:]:
+            if identity & other_identity:
+                problems.append("%s and %s name the same file (%s and %s); give each its own file"
+                                % (option, other_option, path, other_path))
+    return problems
+
+
+def _identity(path):
+    """What makes two paths one file: the resolved path, and the (device, inode) when the file exists."""
+    identity = {os.path.realpath(path)}
+    try:
+        status = os.stat(path)
+    except OSError:
+        return identity
+    identity.add((status.st_dev, status.st_ino))
+    return identity
+
+
 def ensure_file(module, content, file_args):
     """Make the file hold ``content`` with the file options of ``file_args``; True when anything changed.
 
-    In check mode nothing is written and the return value predicts the change.
+    In check mode nothing is written and the return value predicts the change. UnsafePathError when the path
+    is not safe to write (see path_problem()).
     """
+    _raise_path_problem(file_args["path"])
     if read_bytes(file_args["path"]) != content:
         if not module.check_mode:
             write_atomically(module, content, file_args)
@@ -77,26 +197,30 @@ def ensure_file(module, content, file_args):
 def write_atomically(module, content, file_args):
     """Write ``content`` to ``file_args['path']`` through a 0600 temporary file renamed over it.
 
-    Raises OSError (whose text never contains ``content``); the temporary file is removed on failure.
-    SELinux context, file attributes and symbolic modes are applied by Ansible once the file is in place.
+    The new file belongs to the writing user, or to the task's owner and group, whatever the file it replaces
+    belonged to. Raises OSError (UnsafePathError when the path is not safe, see path_problem()), whose text never
+    contains ``content``; the temporary file is removed on failure. SELinux context, file attributes and
+    symbolic modes are applied by Ansible once the file is in place.
     """
-    path = os.path.abspath(file_args["path"])
-    temporary = os.path.join(os.path.dirname(path), ".%s.%s.tmp" % (os.path.basename(path), binascii.hexlify(os.urandom(6)).decode("ascii")))
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    path = file_args["path"]
+    _raise_path_problem(path)
+    directory = directory_of(path)
+    temporary = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path), binascii.hexlify(os.urandom(6)).decode("ascii")))
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         try:
             view = memoryview(content)
             while view:
                 view = view[os.write(descriptor, view):]
+            _set_owner_and_mode(descriptor, file_args)
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-        _set_owner_and_mode(temporary, path, file_args)
         os.replace(temporary, path)
     except BaseException:
         _remove_quietly(temporary)
         raise
-    _sync_directory(os.path.dirname(path))
+    _sync_directory(directory)
     module.set_fs_attributes_if_different(file_args, False)
 
 
@@ -109,24 +233,22 @@ def remove_file(module, path):
     return True
 
 
-def _set_owner_and_mode(temporary, path, file_args):
-    """The task's owner/group, else those of the file being replaced; then the numeric mode."""
-    try:
-        current = os.stat(path)
-    except FileNotFoundError:
-        current = None
-    uid = user_id(file_args["owner"]) if file_args.get("owner") is not None else (current.st_uid if current else -1)
-    gid = group_id(file_args["group"]) if file_args.get("group") is not None else (current.st_gid if current else -1)
+def _raise_path_problem(path):
+    problem = path_problem(path)
+    if problem:
+        raise UnsafePathError(problem)
+
+
+def _set_owner_and_mode(descriptor, file_args):
+    """The task's owner and group (unset: the writing user's), then the numeric mode, on the new file itself."""
+    uid = user_id(file_args["owner"]) if file_args.get("owner") is not None else -1
+    gid = group_id(file_args["group"]) if file_args.get("group") is not None else -1
     if (uid, gid) != (-1, -1):
-        try:
-            os.chown(temporary, uid, gid)
-        except PermissionError:
-            if file_args.get("owner") is not None or file_args.get("group") is not None:
-                raise
-            # Not allowed to keep another user's ownership: the new file stays the writer's.
+        os.fchown(descriptor, uid, gid)
     mode = numeric_mode(file_args.get("mode"))
     if mode is not None:
-        os.chmod(temporary, mode)
+        # After fchown, which may clear setuid/setgid bits.
+        os.fchmod(descriptor, mode)
 
 
 def _sync_directory(directory):

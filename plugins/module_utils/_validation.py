@@ -12,7 +12,9 @@ Each check returns None or the problem of one value, phrased as what is wrong an
 input_errors() prefixes it with the option name. Only the limits that OVH states are enforced, so that a value the
 API accepts is never refused here: the v2 schema's okms.credential.Creation (name max 50, description max 200,
 identityURNs max 25, validity max 365 days) and OVH's API reference (printable ASCII names and descriptions, 1 or more
-identity URNs of the form urn:v1:{eu|ca|us}:identity:..., validity at least 1 day).
+identity URNs of the form urn:v1:{eu|ca|us}:identity:..., validity at least 1 day). A limit the reference does not
+state is left to the API (see csr_key_problem()). Checks of local safety (file paths, modes, weak CSR keys) are this
+collection's own.
 """
 
 from __future__ import annotations
@@ -20,17 +22,35 @@ from __future__ import annotations
 import os
 import re
 
+try:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+except ImportError:
+    pass  # the modules report the missing library before any check runs
+
 from ansible_collections.okms.access.plugins.module_utils._credential import load_csr, parse_timestamp
-from ansible_collections.okms.access.plugins.module_utils._files import group_id, numeric_mode, user_id
+from ansible_collections.okms.access.plugins.module_utils._files import (
+    group_id,
+    numeric_mode,
+    path_problem,
+    same_file_problems,
+    unwritable_directory_problem,
+    user_id,
+)
 
 NAME_MAX = 50
 DESCRIPTION_MAX = 200
 URNS_MAX = 25
 VALIDITY_MIN = 1
 VALIDITY_MAX = 365
+# private_key_mode bits refused: any access for others, write for the group, setuid/setgid/sticky.
+FORBIDDEN_KEY_MODE_BITS = 0o7027
+# Weakest CSR keys accepted (112-bit security); see csr_key_problem().
+RSA_MIN_BITS = 2048
+EC_MIN_BITS = 224
 # Longest excerpt of a bad value quoted back in a message.
 QUOTE_MAX = 60
 
+_OCTAL_DIGITS = re.compile(r"^[0-7]{3,4}$")
 _PRINTABLE_ASCII = re.compile(r"^[ -~]*$")
 _SYMBOLIC_MODE = re.compile(r"^[ugoa]*[-+=][rwxXstugo]*(,[ugoa]*[-+=][rwxXstugo]*)*$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -103,15 +123,11 @@ def timestamp_problem(value):
     return None
 
 
-def parent_directory_problem(path):
-    directory = os.path.dirname(os.path.abspath(path))
+def file_path_problem(path):
+    """Problem of a path the module writes or reads a key or certificate at (see _files.path_problem())."""
     if os.path.basename(path) in ("", ".", ".."):
         return "%s names a directory; give the path of a file" % quote(path)
-    if not os.path.isdir(directory):
-        return "the directory %s does not exist; create it first (e.g. with ansible.builtin.file state=directory)" % directory
-    if os.path.isdir(path):
-        return "%s is a directory; give the path of a file inside it" % path
-    return None
+    return path_problem(path)
 
 
 CHECKS = {
@@ -124,8 +140,8 @@ CHECKS = {
     "renew_before_days": non_negative_problem,
     "wait_timeout": positive_problem,
     "now": timestamp_problem,
-    "private_key_path": parent_directory_problem,
-    "certificate_path": parent_directory_problem,
+    "private_key_path": file_path_problem,
+    "certificate_path": file_path_problem,
 }
 
 
@@ -140,6 +156,19 @@ def input_errors(params, options):
         if problem:
             errors.append("%s: %s" % (option, problem))
     return errors
+
+
+def managed_file_errors(params):
+    """Problems of the files the module writes: a directory it cannot write to (found now, not once a credential
+    exists), and options that name one file, where writing one would destroy another."""
+    written = ["certificate_path"] if params.get("csr") or params.get("csr_path") else ["certificate_path", "private_key_path"]
+    errors = []
+    for option in written:
+        problem = unwritable_directory_problem(params[option]) if params.get(option) else None
+        if problem:
+            errors.append("%s: %s" % (option, problem))
+    paths = [(option, params.get(option)) for option in ("private_key_path", "certificate_path", "csr_path")]
+    return errors + same_file_problems(paths)
 
 
 def file_option_errors(params):
@@ -157,13 +186,48 @@ def file_option_errors(params):
         errors.append("mode: %s is not a file mode; use an octal string such as '0644' or a symbolic mode such as 'u=rw,go=r'" % quote(mode))
     key_mode = params.get("private_key_mode")
     if key_mode is not None:
-        numeric = numeric_mode(key_mode)
-        if numeric is None:
-            errors.append("private_key_mode: %s is not an octal mode; use a quoted octal string such as '0600' or '0640'" % quote(key_mode))
-        elif numeric & 0o007:
-            errors.append("private_key_mode: %s would let every user of the machine use the private key; use '0600', or '0640' with group"
-                          % quote(key_mode))
+        problem = private_key_mode_problem(key_mode)
+        if problem:
+            errors.append("private_key_mode: " + problem)
     return errors
+
+
+def private_key_mode_problem(value):
+    """Problem of a private_key_mode: only a numeric mode that lets no one but the owner write, nor others read.
+
+    A string is read as octal ('0600', '600'). An int is taken as the mode it is: YAML reads an unquoted 0600 as
+    octal (384 = 0o600), but an unquoted 600 as decimal (0o1130), so an int that is not a safe mode is refused with
+    the quoted string to write instead.
+    """
+    mode = numeric_mode(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    if mode is None or not 0 <= mode <= 0o7777:
+        return "%s is not an octal mode; use a quoted octal string such as '0600' or '0640'" % quote(value)
+    forbidden = mode & FORBIDDEN_KEY_MODE_BITS
+    if not forbidden:
+        return None
+    if isinstance(value, int):
+        return ("the unquoted number %d is mode %04o, which %s; write the mode as a quoted octal string: %s"
+                % (value, mode, _what_mode_allows(forbidden), quote(_meant_mode(value))))
+    return "%s (mode %04o) %s; use '0600', or '0640' to let the file's group read it" % (quote(value), mode, _what_mode_allows(forbidden))
+
+
+def _meant_mode(number):
+    """The quoted mode to suggest for an unsafe int: its digits read as octal when that is a safe mode (600 -> '0600')."""
+    digits = str(number)
+    if _OCTAL_DIGITS.match(digits) and not int(digits, 8) & FORBIDDEN_KEY_MODE_BITS:
+        return digits.zfill(4)
+    return "0600"
+
+
+def _what_mode_allows(bits):
+    what = []
+    if bits & 0o007:
+        what.append("lets every user of the machine use the private key")
+    if bits & 0o020:
+        what.append("lets the file's group replace the private key")
+    if bits & 0o7000:
+        what.append("sets the setuid, setgid or sticky bit")
+    return " and ".join(what)
 
 
 def read_csr(params):
@@ -171,6 +235,8 @@ def read_csr(params):
     option, pem = "csr", params.get("csr")
     if params.get("csr_path") is not None:
         option, path = "csr_path", params["csr_path"]
+        if os.path.exists(path) and not os.path.isfile(path):
+            return None, None, "csr_path: %s is not a regular file; give the path of a PEM CSR file" % path
         try:
             with open(path, "rb") as handle:
                 pem = handle.read().decode("ascii")
@@ -183,9 +249,40 @@ def read_csr(params):
     if pem is None:
         return None, None, None
     csr, problem = load_csr(pem)
+    if csr is not None:
+        problem = csr_key_problem(csr.public_key())
     if problem:
         return None, None, "%s: %s" % (option, problem)
     return pem.strip() + "\n", csr, None
+
+
+def csr_key_problem(public_key):
+    """Problem of a CSR's public key: a key type the API does not sign, or a key too weak to guard KMS access.
+
+    Key types: the API's certificate types are ECDSA and RSA only (okms.CertificateTypeEnum), and a CSR-based
+    credential reports its CSR key's type there, so other types (Ed25519, Ed448, DSA) are refused.
+    Strength: RSA keys under 2048 bits and EC keys under 224 bits (under 112-bit security, disallowed by NIST
+    SP 800-131A) are refused by this collection, whatever the API accepts.
+    Not checked here, because the API reference does not state them: the elliptic curves it accepts, a largest
+    RSA key, and the largest CSR (it answers CredentialCSRMaximumExceeded without saying at which length). Those
+    are left to the API, whose refusal creates nothing.
+    """
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size < RSA_MIN_BITS:
+            return ("has an RSA key of %d bits; use an RSA key of at least %d bits (e.g. 2048, 3072 or 4096) or an EC key"
+                    % (public_key.key_size, RSA_MIN_BITS))
+        return None
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        if public_key.curve.key_size < EC_MIN_BITS:
+            return ("has an EC key on curve %s (%d bits); use a curve of at least %d bits such as P-256 (secp256r1)"
+                    % (public_key.curve.name, public_key.curve.key_size, EC_MIN_BITS))
+        return None
+    return ("has a key of type %s, which the API does not sign; use an EC key (e.g. on P-256) or an RSA key of at least %d bits"
+            % (_key_type_name(public_key), RSA_MIN_BITS))
+
+
+def _key_type_name(public_key):
+    return type(public_key).__name__.replace("PublicKey", "").lstrip("_") or "unknown"
 
 
 def fail_on_errors(module, errors):

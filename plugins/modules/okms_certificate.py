@@ -470,7 +470,7 @@ from ansible_collections.okms.access.plugins.module_utils._engine import (
     status_drift,
 )
 from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, file_arguments, remove_file, write_atomically
-from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, file_option_errors, input_errors, read_csr
+from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, file_option_errors, input_errors, managed_file_errors, read_csr
 
 # Create calls sent at most, when the outcome of the previous one was unknown and nothing was found.
 MAX_CREATE_ATTEMPTS = 3
@@ -559,6 +559,7 @@ class OkmsCertificate(OkmsModuleBase):
             options += ["identity_urns", "description", "validity", "private_key_path", "certificate_path"]
         errors = input_errors(self.params, options) + file_option_errors(self.params)
         if self.params["state"] == "present":
+            errors += managed_file_errors(self.params)
             self.csr_pem, csr, csr_error = read_csr(self.params)
             if csr_error:
                 errors.append(csr_error)

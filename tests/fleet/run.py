@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """SSH fleet test: okms.access.client in csr mode on N real SSH hosts, each in its own network namespace.
 
-Brings up the fleet (scripts/fleet.py), starts the emulator on the fleet's gateway address so that the
-hosts can reach its mTLS endpoint, and runs, over SSH:
+Brings up the fleet (tests/utils/okms_testlib/fleet.py), starts the emulator on the fleet's gateway address
+so that the hosts can reach its mTLS endpoint, and runs, over SSH:
 
 1. tests/fleet/smoke.yml: every host answers, is alone in its namespace and has its own /etc/okms;
 2. tests/fleet/site.yml four times: check mode, real, check mode, real; expecting changed, changed,
@@ -28,7 +28,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from cryptography import x509
@@ -37,11 +36,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent / 'scripts'))
+sys.path.insert(0, str(HERE.parent / 'utils'))
 
-import fleet  # noqa: E402
-from secret_scan import find_leaks, issued_tokens, secrets_of  # noqa: E402
-from harness import REPO, Emulator, HarnessError, role_inputs, run_playbook, split_requests, sync_collection, write_ansible_cfg  # noqa: E402
+from okms_testlib import HarnessError, fleet  # noqa: E402
+from okms_testlib.certificates import credential_id  # noqa: E402
+from okms_testlib.collection import REPO, sync_collection  # noqa: E402
+from okms_testlib.emulator import Emulator, role_inputs, split_requests  # noqa: E402
+from okms_testlib.playbook import run_playbook, write_ansible_cfg  # noqa: E402
+from okms_testlib.secret_scan import find_leaks, issued_tokens, secrets_of  # noqa: E402
 
 FILE_MODES = {'domain.key': 0o600, 'client.cert': 0o644, 'ca.pem': 0o644}
 DIR_MODE = 0o750
@@ -195,7 +197,7 @@ class FleetTest:
             issuer = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
             self.checks.check('%s: certificate of the domain' % host['name'], (subject, issuer) == (okms_id, 'CCMUsersCA'), '%s / %s' % (subject, issuer))
             self.checks.check('%s: certificate signed by the domain\'s users CA' % host['name'], signed_by(cert, users_ca))
-            serials[host['name']] = str(uuid.UUID(int=cert.serial_number))
+            serials[host['name']] = credential_id(cert)
         self.checks.check('every host has its own credential', len(set(serials.values())) == len(self.hosts), str(serials))
 
     def step_mtls_inside(self) -> None:

@@ -19,6 +19,7 @@ import uuid
 
 from okms_emulator.kms_iam import check_kms_actions
 from okms_emulator.routing import canonical_uuid
+from okms_emulator.secrets import IAM_ACTIONS as SECRET_IAM_ACTIONS
 from okms_emulator.settings import check_settings
 
 REGIONS = (
@@ -31,7 +32,7 @@ IAM_ACTIONS = (
     "okms:apiovh:credential/get",
     "okms:apiovh:credential/create",
     "okms:apiovh:credential/delete",
-)
+) + SECRET_IAM_ACTIONS
 _ALNUM = string.ascii_letters + string.digits
 _NICHANDLE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _SECRET = re.compile(r"[!-~]{1,128}")

@@ -11,6 +11,7 @@ from okms_emulator.errors import api_error, bad_request, not_found
 from okms_emulator.httpserver import RoutedApp
 from okms_emulator.pagination import CURSOR_HEADER, SIZE_HEADER, page_answer_headers, page_size, start_position
 from okms_emulator.routing import Answer, Route, Router, canonical_uuid
+from okms_emulator.secrets import SecretApi
 
 RESOURCE = "/v2/okms/resource"
 CREDENTIAL = RESOURCE + "/{okmsId}/credential"
@@ -44,6 +45,7 @@ class ApiApp(RoutedApp):
         self.services = services
         self.admin = admin
         authenticator = services.authenticator
+        self.secrets = SecretApi(services, self._domain)
         router = Router([
             Route("GET", "/1.0/auth/time", self.auth_time, authenticated=False),
             Route("GET", "/1.0/auth/details", self.auth_details),
@@ -55,6 +57,7 @@ class ApiApp(RoutedApp):
             Route("POST", CREDENTIAL, self.create_credential, iam_action=CREDENTIAL_CREATE),
             Route("GET", CREDENTIAL + "/{credentialId}", self.get_credential, iam_action=CREDENTIAL_GET),
             Route("DELETE", CREDENTIAL + "/{credentialId}", self.delete_credential, iam_action=CREDENTIAL_DELETE),
+            *self.secrets.routes(),
         ])
         super().__init__(router, services.counter, services.faults)
 
@@ -131,8 +134,7 @@ class ApiApp(RoutedApp):
             "swaggerEndpoint": services.rest_url + "/swagger-ui",
             "kmipObjectCount": 0,
             "serviceKeyCount": 0,
-            "secretCount": 0,
-            "secretVersionCount": 0,
+            **self.secrets.counts(domain.id),
             "iam": {"id": domain.id, "urn": domain.urn, "displayName": domain.display_name, "tags": {}, "state": "OK"},
         }
         if with_ca:

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import sqlite3
 import threading
+import uuid
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,6 +41,13 @@ CREATE INDEX IF NOT EXISTS credentials_by_domain ON credentials (okms_id, seq);
 -- only certificates whose serial is not their credential id (setting certificate_serial: random)
 CREATE TABLE IF NOT EXISTS certificate_serials (serial TEXT PRIMARY KEY, credential_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    okms_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    document TEXT NOT NULL,
+    UNIQUE (okms_id, path)
+);
 """
 
 
@@ -193,3 +201,31 @@ class Store:
         """``(client_id, expires_us)`` of a token, None when unknown."""
         rows = self._execute("SELECT client_id, expires_us FROM tokens WHERE token = ?", (token,))
         return (rows[0]["client_id"], rows[0]["expires_us"]) if rows else None
+
+    # secrets (one JSON document per secret: metadata and versions, see secrets.py)
+
+    @staticmethod
+    def new_id() -> str:
+        """A new identifier (a secret's IAM id)."""
+        return str(uuid.uuid4())
+
+    def get_secret(self, okms_id: str, path: str) -> dict | None:
+        """The document of a secret, None when there is none at ``path``."""
+        rows = self._execute("SELECT document FROM secrets WHERE okms_id = ? AND path = ?", (okms_id, path))
+        return json.loads(rows[0]["document"]) if rows else None
+
+    def save_secret(self, okms_id: str, path: str, document: dict) -> None:
+        """Create or replace a secret's document (a new secret goes to the end of the listing)."""
+        self._execute(
+            "INSERT INTO secrets (okms_id, path, document) VALUES (?, ?, ?) ON CONFLICT (okms_id, path) DO UPDATE SET document = excluded.document",
+            (okms_id, path, json.dumps(document)),
+        )
+
+    def delete_secret(self, okms_id: str, path: str) -> None:
+        """Forget a secret and its versions."""
+        self._execute("DELETE FROM secrets WHERE okms_id = ? AND path = ?", (okms_id, path))
+
+    def list_secrets(self, okms_id: str) -> list:
+        """``[(path, document)]`` of a domain's secrets in creation order."""
+        rows = self._execute("SELECT path, document FROM secrets WHERE okms_id = ? ORDER BY seq", (okms_id,))
+        return [(row["path"], json.loads(row["document"])) for row in rows]

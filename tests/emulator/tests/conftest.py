@@ -22,7 +22,7 @@ SESSION_CONFIG = {
     "accounts": [
         {"domains": [{"display_name": "main"}, {"display_name": "load", "region": "eu-west-gra"}, {"display_name": "bench"}]},
         {
-            "iam_denied_actions": ["okms:apiovh:credential/delete"], "kms_denied_actions": ["okms:apikms:random/get"],
+            "iam_denied_actions": ["okms:apiovh:credential/delete", "okms:apiovh:secret/version/getData"], "kms_denied_actions": ["okms:apikms:random/get"],
             "domains": [{"display_name": "other-account"}],
         },
     ],

@@ -22,37 +22,45 @@ def clock():
     return FakeClock()
 
 
-@pytest.fixture
-def api(clock):
-    """A FakeOvhApi over plain HTTP on 127.0.0.1."""
-    with serving(FakeOvhApi(clock)) as fake:
-        yield fake
-
-
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory):
     """A test CA and a server certificate for 127.0.0.1: {"ca", "cert", "key"} -> path."""
     return write_tls_files(tmp_path_factory.mktemp("tls"))
 
 
-@pytest.fixture
-def tls_api(clock, tls_files):
-    """A FakeOvhApi over HTTPS on 127.0.0.1, its certificate signed by tls_files["ca"]."""
+def serving_tls(clock, tls_files):
+    """Serve a FakeOvhApi over HTTPS on 127.0.0.1, its certificate signed by tls_files["ca"] (the client refuses http://)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tls_files["cert"], tls_files["key"])
-    with serving(FakeOvhApi(clock), context) as fake:
+    return serving(FakeOvhApi(clock), context)
+
+
+@pytest.fixture
+def api(clock, tls_files):
+    """The FakeOvhApi of most tests; client_for() trusts its CA."""
+    with serving_tls(clock, tls_files) as fake:
         yield fake
 
 
 @pytest.fixture
-def client_for(api, clock):
+def tls_api(clock, tls_files):
+    """Another FakeOvhApi over HTTPS, for the tests of certificate verification: client_for() sets no ca_path for it."""
+    with serving_tls(clock, tls_files) as fake:
+        yield fake
+
+
+@pytest.fixture
+def client_for(api, clock, tls_files):
     """client_for(target=api, session=None, rand=..., **params) -> an OvhApiClient of the fake API ``target``.
 
     Authenticated with the reference application key unless ``params`` has a client_id; the fake clock sleeps;
-    the jitter factor is 1.0 unless ``rand`` says otherwise, so backoff delays are their upper bounds.
+    the jitter factor is 1.0 unless ``rand`` says otherwise, so backoff delays are their upper bounds. Without a
+    ``target``, the client trusts the test CA (ca_path).
     """
     def build(target=None, session=None, rand=lambda: 1.0, **params):
         settings = dict(endpoint=(target or api).url + "/1.0")
+        if target is None and params.get("validate_certs") is not False:
+            settings.update(ca_path=tls_files["ca"])
         if "client_id" not in params:
             settings.update(application_key=AK, application_secret=AS, consumer_key=CK)
         settings.update(params)

@@ -88,7 +88,7 @@ def test_server_time_failure_is_an_api_error(api, client_for):
     assert not api.calls("GET", "/1.0/me")
 
 
-def test_user_agent_session_reuse_timeouts_and_tls_options_on_every_request(api, client_for, oauth2_params):
+def test_user_agent_session_reuse_timeouts_and_tls_options_on_every_request(api, client_for, oauth2_params, tls_files):
     session = RecordingSession()
     api.queue("GET", "/1.0/me", Answer(body={}), Answer(body={}))
     client = client_for(session=session, request_timeout=7)
@@ -102,7 +102,7 @@ def test_user_agent_session_reuse_timeouts_and_tls_options_on_every_request(api,
     assert {r.headers["User-Agent"] for r in api.requests} == {USER_AGENT}
     assert USER_AGENT == "okms.access/" + COLLECTION_VERSION
     assert len({r.client_port for r in api.requests[:3]}) == 1, "one keep-alive connection for time + two calls"
-    assert [(o["method"], o["timeout"], o["verify"]) for o in session.options] == [("GET", 7.0, True)] * 3
+    assert [(o["method"], o["timeout"], o["verify"]) for o in session.options] == [("GET", 7.0, tls_files["ca"])] * 3
     assert [(o["method"], o["timeout"], o["verify"]) for o in oauth2_session.options] == [("POST", 7.0, False), ("GET", 7.0, False)]
 
 

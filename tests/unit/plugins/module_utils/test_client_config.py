@@ -249,9 +249,9 @@ def test_connection_settings_are_checked(params, fragment):
 def test_connection_settings_defaults_and_values(tls_files):
     config = resolve({"endpoint": "ovh-eu", "client_id": "i", "client_secret": "s"})
     assert (config.validate_certs, config.ca_path, config.request_timeout, config.retry_timeout) == (True, None, 30.0, 60.0)
-    config = resolve({"endpoint": "ovh-eu", "client_id": "i", "client_secret": "s", "validate_certs": False,
+    config = resolve({"endpoint": "ovh-eu", "client_id": "i", "client_secret": "s",
                       "ca_path": tls_files["ca"], "request_timeout": 5, "retry_timeout": 0})
-    assert (config.validate_certs, config.ca_path, config.request_timeout, config.retry_timeout) == (False, tls_files["ca"], 5.0, 0.0)
+    assert (config.validate_certs, config.ca_path, config.request_timeout, config.retry_timeout) == (True, tls_files["ca"], 5.0, 0.0)
 
 
 def test_default_files_and_environment(places, monkeypatch):

@@ -146,7 +146,7 @@ def test_get_connection_dropped_is_retried(api, client_for, clock):
 
 
 def refused_client(port, clock, **params):
-    settings = dict(endpoint="http://127.0.0.1:%d/1.0" % port, application_key=AK, application_secret=AS, consumer_key=CK)
+    settings = dict(endpoint="https://127.0.0.1:%d/1.0" % port, application_key=AK, application_secret=AS, consumer_key=CK)
     settings.update(params)
     return OvhApiClient(resolve_config(settings, environ={}, config_files=[]), sleep=clock.sleep, clock=clock.time, rand=lambda: 1.0)
 

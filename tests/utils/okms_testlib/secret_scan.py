@@ -3,7 +3,8 @@
 """Look for secrets in test output without ever printing one.
 
 Secrets are the emulator's (emulator.json: each account's application secret, consumer key and client
-secret, plus every OAuth2 access token it issued) and anything that has the shape of a private key or a bearer token.
+secret, plus every OAuth2 access token it issued), anything that has the shape of a private key or a bearer token,
+and the secret data the integration targets use (they all contain one marker).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ SECRET_FIELDS = ('application_secret', 'consumer_key', 'client_secret')
 SHAPES = {
     'a private key (PEM "PRIVATE KEY" marker)': re.compile(r'PRIVATE KEY'),
     'a bearer token ("Bearer ...")': re.compile(r'Bearer\s+[A-Za-z0-9._~+/=-]{8,}'),
+    # every secret value that the integration targets store in the Secret Manager contains this marker
+    'secret data of a test ("okms-secret-test-value")': re.compile(r'okms-secret-test-value'),
 }
 
 

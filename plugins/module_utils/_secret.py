@@ -1,0 +1,263 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, okms.access contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# This module_utils is PRIVATE: it is not part of the collection's public interface and may change or go away
+# without notice in any release. Do not import it from outside okms.access.
+
+"""The OKMS Secret Manager for okms_secret, okms_secret_info, the okms_secret lookup and okms_secret_file.
+
+Pure functions check input and compute what changes (unit-tested without any API); SecretApi makes the calls.
+Secret data never goes into a message, a diff or a result built here: only paths, metadata and version numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote
+
+from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
+
+PATH_MAX = 255
+DATA_MAX_BYTES = 65536
+VERSION_MAX = 24000
+STATES = ("ACTIVE", "DEACTIVATED", "DELETED")
+_PATH = re.compile(r"^[a-zA-Z0-9_.:/=@-]+$")
+_DURATION = re.compile(r"^(\d+[dhms])+$")
+_CUSTOM = re.compile(r"^[a-zA-Z0-9_.:/=@%-]+$")
+CUSTOM_METADATA_MAX = 64
+
+# option name -> API field of secret.MetadataRequest / secret.Metadata
+METADATA_OPTIONS = (
+    ("max_versions", "maxVersions"),
+    ("cas_required", "casRequired"),
+    ("deactivate_version_after", "deactivateVersionAfter"),
+    ("custom_metadata", "customMetadata"),
+)
+# The metadata of a secret that sets none of its own (the domain's secretConfig applies).
+UNSET_METADATA = {"maxVersions": 0, "casRequired": False, "deactivateVersionAfter": "0s", "customMetadata": {}}
+# API field -> returned field of secret.Metadata (what the API sends besides the settable fields)
+METADATA_RESULT = METADATA_OPTIONS + (
+    ("current_version", "currentVersion"),
+    ("oldest_version", "oldestVersion"),
+    ("created_at", "createdAt"),
+    ("updated_at", "updatedAt"),
+)
+
+
+class SecretError(Exception):
+    """A secret cannot be used as asked (absent, no data, no such field); the message names it, never its data."""
+
+
+class SecretConflictError(SecretError):
+    """The secret changed between the read and the write (the ``cas`` check failed)."""
+
+
+# Input checks: each returns None or the problem of one value.
+
+def path_problem(path):
+    if not path:
+        return "the path is empty; give the secret's path such as app/db"
+    if len(path) > PATH_MAX:
+        return "%r is %d characters long; at most %d" % (path[:40] + "...", len(path), PATH_MAX)
+    if not _PATH.match(path) or path.startswith("/") or path.endswith("/") or "//" in path:
+        return ("%r is not a secret path; use letters, digits and _ . : / = @ - with no leading, trailing or double /"
+                % path)
+    return None
+
+
+def data_problem(data):
+    """Problem of a secret's data: the API stores a JSON object of key/values (values may nest) of at most 64 KiB."""
+    if not isinstance(data, dict):
+        return "the secret data must be a JSON object (key/values), not a %s" % type(data).__name__
+    if any(not isinstance(key, str) or key == "" for key in data):
+        return "every key of the secret data must be a non-empty string"
+    try:
+        size = len(canonical_json(data).encode("utf-8"))
+    except (TypeError, ValueError):
+        return "the secret data is not JSON serialisable"
+    if size > DATA_MAX_BYTES:
+        return "the secret data is %d bytes of JSON; at most %d" % (size, DATA_MAX_BYTES)
+    return None
+
+
+def metadata_problems(params):
+    """'option: problem' of each metadata option that the API would refuse."""
+    problems = []
+    max_versions = params.get("max_versions")
+    if max_versions is not None and not 0 <= max_versions <= VERSION_MAX:
+        problems.append("max_versions: %d is out of range; use 0 (the domain's setting) to %d" % (max_versions, VERSION_MAX))
+    duration = params.get("deactivate_version_after")
+    if duration is not None and not _DURATION.match(duration):
+        problems.append("deactivate_version_after: %r is not a duration; use forms such as 7d, 2h30m or 0s (the domain's setting)" % duration)
+    custom = params.get("custom_metadata")
+    if custom is not None:
+        if len(custom) > CUSTOM_METADATA_MAX:
+            problems.append("custom_metadata: %d entries; at most %d" % (len(custom), CUSTOM_METADATA_MAX))
+        for key, value in custom.items():
+            if not _CUSTOM.match(key) or not isinstance(value, str) or not _CUSTOM.match(value):
+                problems.append("custom_metadata: %r: keys and values are 1 to 512 characters among letters, digits and _ . : / = @ %% -"
+                                % key)
+    return problems
+
+
+def version_states_problems(version_states):
+    problems = []
+    for entry in version_states or []:
+        if not 1 <= entry["version"] <= VERSION_MAX:
+            problems.append("version_states: version %d is out of range 1..%d" % (entry["version"], VERSION_MAX))
+    versions = [entry["version"] for entry in version_states or []]
+    if len(set(versions)) != len(versions):
+        problems.append("version_states: a version is listed twice; give each version once")
+    return problems
+
+
+# Pure logic
+
+def canonical_json(value):
+    """One text per JSON value (sorted keys): two data are the same secret content when their texts are equal."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def data_differs(current, wanted):
+    """Whether ``wanted`` differs from the current version's data (None when the version holds none)."""
+    return current is None or canonical_json(current) != canonical_json(wanted)
+
+
+def metadata_request(params):
+    """The MetadataRequest of the metadata options that are set."""
+    return dict((field, params[option]) for option, field in METADATA_OPTIONS if params.get(option) is not None)
+
+
+def metadata_changes(current, params):
+    """The MetadataRequest fields whose wanted value differs from the secret's ``current`` metadata (API form)."""
+    return dict((field, value) for field, value in metadata_request(params).items() if current.get(field) != value)
+
+
+def metadata_result(metadata):
+    """Metadata with snake_case keys; fields the API did not send are left out."""
+    return dict((option, metadata[field]) for option, field in METADATA_RESULT if field in metadata)
+
+
+def version_result(version, include_data=False):
+    """A version with snake_case keys; ``data`` only when asked for (and held: ACTIVE versions)."""
+    result = {"id": version.get("id"), "state": version.get("state"), "created_at": version.get("createdAt"),
+              "deactivated_at": version.get("deactivatedAt")}
+    if include_data:
+        result["data"] = version.get("data")
+    return result
+
+
+def state_changes(versions, wanted):
+    """[(version, current state, wanted state)] to apply; SecretError for a change the API cannot make.
+
+    ``versions`` are the secret's versions (API form), ``wanted`` the version_states option. A version that is
+    not listed any more was pruned: asking for it to be DELETED is already true, anything else is an error.
+    """
+    states = dict((version["id"], version["state"]) for version in versions)
+    changes = []
+    for entry in wanted or []:
+        number, state = entry["version"], entry["state"]
+        current = states.get(number)
+        if current is None:
+            if state == "DELETED":
+                continue
+            raise SecretError("version_states: version %d does not exist (versions: %s)"
+                              % (number, ", ".join(str(known) for known in sorted(states)) or "none"))
+        if current == state:
+            continue
+        if current == "DELETED":
+            raise SecretError("version_states: version %d is DELETED, which is final; it cannot become %s" % (number, state))
+        changes.append((number, current, state))
+    return changes
+
+
+def select_field(data, field, where):
+    """``data`` itself, or its value under ``field``; SecretError naming the known fields (never values) otherwise."""
+    if field is None:
+        return data
+    if not isinstance(data, dict) or field not in data:
+        known = ", ".join(sorted(data)) if isinstance(data, dict) else "none"
+        raise SecretError("%s has no field %r (its fields: %s)" % (where, field, known))
+    return data[field]
+
+
+def file_text(value):
+    """What a file holding ``value`` contains: a string as it is, anything else as JSON with a final newline."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"
+
+
+def is_cas_conflict(exc):
+    """Whether an API error is the refusal of a stale ``cas`` (the API names no class for it: 400/409 about cas)."""
+    return exc.status in (400, 409) and "cas" in str(exc.message).lower()
+
+
+class SecretApi:
+    """The secret calls of one KMS domain, on an OvhApiClient. OvhApiError propagates, except as documented."""
+
+    def __init__(self, client, okms_id):
+        self.client = client
+        self.okms_id = okms_id
+        self.base = "/v2/okms/resource/%s/secret" % okms_id
+
+    def url(self, path, suffix=""):
+        # OVH's own clients percent-encode the whole path, '/' included: a literal '/' would split the route.
+        return "%s/%s%s" % (self.base, quote(path, safe=""), suffix)
+
+    def read(self, path, version=None, include_data=False):
+        """GetResponse of a secret (its current version, or ``version``); None when it does not exist."""
+        try:
+            return self.client.get(self.url(path), params={"includeData": include_data, "version": version})
+        except OvhApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def read_data(self, path, version=None):
+        """The data of a version (default: the current one); SecretError when the secret or its data is missing."""
+        secret = self.read(path, version=version, include_data=True)
+        where = "secret %r%s of KMS domain %s" % (path, "" if version is None else " version %d" % version, self.okms_id)
+        if secret is None:
+            raise SecretError("%s does not exist" % where)
+        current = secret.get("version") or {}
+        if current.get("data") is None:
+            raise SecretError("%s holds no data: its state is %s (only ACTIVE versions can be read)" % (where, current.get("state")))
+        return current["data"]
+
+    def list_secrets(self):
+        return self.client.iter_list(self.base)
+
+    def list_versions(self, path):
+        return list(self.client.iter_list(self.url(path, "/version")))
+
+    def create(self, path, data, metadata):
+        body = {"path": path, "version": {"data": data}}
+        if metadata:
+            body["metadata"] = metadata
+        return self.client.post(self.base, body)
+
+    def update(self, path, cas, data=None, metadata=None):
+        """PUT a new version and/or metadata, with ``cas`` = the version read; SecretConflictError when it moved on."""
+        body = {}
+        if metadata:
+            body["metadata"] = metadata
+        if data is not None:
+            body["version"] = {"data": data}
+        try:
+            return self.client.put(self.url(path), body, params={"cas": cas})
+        except OvhApiError as exc:
+            if is_cas_conflict(exc):
+                raise SecretConflictError(
+                    "secret %r of KMS domain %s changed after it was read at version %d (another writer?); nothing was written. "
+                    "Run again to compare with the new current version. API answer: %s" % (path, self.okms_id, cas, exc)) from None
+            raise
+
+    def set_state(self, path, version, state):
+        return self.client.put(self.url(path, "/version/%d" % version), {"state": state})
+
+    def delete(self, path):
+        return self.client.delete(self.url(path))
