@@ -53,6 +53,8 @@ REQUEST_VAR = "okms_client__request"
 SHARED_KEY_VAR = "okms_client__shared_key"
 
 DOMAINS_PATH = "/v2/okms/resource"
+# The CA of the domain's KMIP endpoint for RSA certificates (publicRsaCA), beside the CA file, for RSA certificates only.
+RSA_CA_FILE = "ca-rsa.pem"
 FILE_OPTIONS = ("okms_client_key_file", "okms_client_cert_file", "okms_client_ca_file", "okms_client_okms_cli_config_file")
 MODULE = "okms.access.okms_client_files"
 STEPS = ("check", "start", "read", "plan", "request", "apply", "cleanup")
@@ -167,7 +169,7 @@ class ActionModule(ActionBase):
         paths = dict(dir=directory, key="%s/%s" % (directory, names["okms_client_key_file"]),
                      cert="%s/%s" % (directory, names["okms_client_cert_file"]), ca="%s/%s" % (directory, names["okms_client_ca_file"]),
                      cli="%s/%s" % (directory, names["okms_client_okms_cli_config_file"]))
-        paths.update(key_new=paths["key"] + ".new", cert_new=paths["cert"] + ".new")
+        paths.update(key_new=paths["key"] + ".new", cert_new=paths["cert"] + ".new", ca_rsa="%s/%s" % (directory, RSA_CA_FILE))
         key_dir = (get("okms_client_controller_key_dir") or "").rstrip("/")
         want = dict(
             host=self.host, okms_id=str(get("okms_client_okms_id") or ""), state=state, mode=mode, name=name,
@@ -206,8 +208,9 @@ class ActionModule(ActionBase):
         result = dict(changed=False, session=client.session_state(), domain=None)
         if self.want["state"] == "present":
             domain = client.get("%s/%s" % (DOMAINS_PATH, self.want["okms_id"]), params={"publicCA": True})
-            result["domain"] = dict(rest_endpoint=domain.get("restEndpoint", ""), kmip_endpoint=domain.get("kmipEndpoint", ""),
-                                    ca_pem=pem_text(domain.get("publicCA") or ""))
+            result["domain"], problem = engine.domain_view(domain)
+            if problem:
+                raise AnsibleActionFail("KMS domain %s: %s" % (self.want["okms_id"], problem))
         if "token" in result["session"]:
             # An OAuth2 token: the later steps read it, no output shows it.
             result["_ansible_no_log"] = True
@@ -217,14 +220,15 @@ class ActionModule(ActionBase):
         domain = self.registered(START_VAR).get("domain")
         if not domain or not self.want["verify"]:
             return None
-        return "%s/api/%s/v1/random?length=1" % (domain["rest_endpoint"].rstrip("/"), self.want["okms_id"])
+        return "%s/api/%s" % (domain["rest_endpoint"].rstrip("/"), self.want["okms_id"])
 
     def step_read(self):
         """What the host holds, and whether its files give access (when they are all there): one module run."""
         outcome = self.module(action="read", paths=self.want["paths"], verify_url=self.verify_url(),
                               verify_timeout=self.want["verify_timeout"])
         held = dict((key, outcome.get(key)) for key in ("files", "credential_id", "key_public_sha256", "key_problem",
-                                                        "certificate_public_sha256", "certificate_problem", "verify"))
+                                                        "certificate_public_sha256", "certificate_problem", "verify",
+                                                        "certificate_fingerprint"))
         return dict(changed=False, held=held)
 
     def step_plan(self):
@@ -241,10 +245,15 @@ class ActionModule(ActionBase):
         if listed is None:
             for credential_id in sorted(set(held["credential_id"] for held in helds)):
                 credentials[credential_id] = with_expiry(api.get(credential_id), now)
+            if any(credential is None for credential in credentials.values()):
+                # Serial is not id: a certificate whose serial names no credential is found by name and fingerprint (engine).
+                listed = self.list_owned(api, wants, helds, now)
         domain = self.registered(START_VAR)["domain"]
         ca_checksum = sha1(domain["ca_pem"]) if domain else None
-        cli = dict((host, self.render_cli(want["paths"], domain)) for host, want, dummy in hosts if want["cli"] and domain)
-        plans = engine.plan_play(hosts, credentials, listed or [], ca_checksum, dict((host, sha1(text)) for host, text in cli.items()))
+        cli = dict((host, self.render_cli(want, domain)) for host, want, dummy in hosts if want["cli"] and domain)
+        rsa_ca_checksum = sha1(domain["rsa_ca_pem"]) if domain and domain.get("rsa_ca_pem") else None
+        plans = engine.plan_play(hosts, credentials, listed or [], ca_checksum, dict((host, sha1(text)) for host, text in cli.items()),
+                                 rsa_ca_checksum)
         issuing = state == "present" and any(plan["issue"] for plan in plans["hosts"].values())
         if issuing and listed is None and not self._task.check_mode:
             # The credentials that new ones replace include leftovers with the hosts' names: found now, deleted once the new pairs work.
@@ -256,11 +265,12 @@ class ActionModule(ActionBase):
         names, ids = engine.owned_query_terms(wants, helds)
         return [with_expiry(item, now) for item in api.list_all() if item.get("name") in names or item.get("id") in ids]
 
-    def render_cli(self, paths, domain):
+    def render_cli(self, want, domain):
         source = self._find_needle("templates", "okms.yaml.j2")
         with open(source, encoding="utf-8") as handle:
             template = trust_as_template(handle.read())
-        variables = dict(self.task_vars, okms_client__cli_paths=paths, okms_client__cli_domain=domain)
+        variables = dict(self.task_vars, okms_client__cli_paths=want["paths"], okms_client__cli_domain=domain,
+                         okms_client__cli_okms_id=want["okms_id"], okms_client__cli_rsa=want["certificate_type"] == "RSA")
         return self._templar.copy_with_new_env(available_variables=variables).template(template)
 
     def step_request(self):
@@ -312,10 +322,10 @@ class ActionModule(ActionBase):
         if want["state"] == "absent":
             return self.absent(plan)
         result = dict(changed=plan["changes"], reasons=plan["reasons"],
-                      diff=dict(before=dict(credential_id=self.registered(HELD_VAR)["held"]["credential_id"]),
-                                after=dict(credential_id="(new)" if plan["deploy"] else self.registered(HELD_VAR)["held"]["credential_id"])))
+                      diff=dict(before=dict(credential_id=plan["credential_id"]),
+                                after=dict(credential_id="(new)" if plan["deploy"] else plan["credential_id"])))
         if not plan["changes"]:
-            self.check_access(self.registered(HELD_VAR)["held"]["verify"])
+            self.check_access(self.registered(HELD_VAR)["held"]["verify"], plan["credential_id"], result)
             return result
         if self._task.check_mode:
             return result
@@ -327,16 +337,24 @@ class ActionModule(ActionBase):
         domain = self.registered(START_VAR)["domain"]
         if plan["write_ca"]:
             args["ca_pem"] = domain["ca_pem"]
+        if plan.get("write_ca_rsa"):
+            args["ca_rsa_pem"] = domain["rsa_ca_pem"]
         if plan["write_cli"]:
             args["cli_content"] = self.plans["cli"][self.host]
         outcome = self.module(**args)
-        self.check_access(outcome.get("verify"))
+        self.check_access(outcome.get("verify"), result["diff"]["after"]["credential_id"], result)
         result["changed"] = outcome["changed"]
         return result
 
-    def check_access(self, verify):
-        if verify is not None and not verify["ok"]:
-            raise AnsibleActionFail("%s cannot use its OKMS key and certificate with %s: %s" % (self.host, self.verify_url(), verify["msg"]))
+    def check_access(self, verify, credential_id, result):
+        """A refused certificate ends the host's run; a missing IAM action of the check's route is a warning."""
+        if verify is None:
+            return
+        if not verify["ok"]:
+            raise AnsibleActionFail("%s cannot use its OKMS key and certificate with %s (credential %s): %s"
+                                    % (self.host, verify.get("url") or self.verify_url(), credential_id or "unknown", verify["msg"]))
+        if verify.get("warning"):
+            result.setdefault("warnings", []).append("%s (credential %s): %s" % (self.host, credential_id, verify["warning"]))
 
     def absent(self, plan):
         result = dict(changed=plan["changes"], deleted=[item["id"] for item in plan["delete"]], removed=plan["remove"])

@@ -13,8 +13,8 @@ options:
   endpoint:
     description:
       - The OVH API to talk to.
-      - An OVH endpoint name, V(ovh-eu), V(ovh-ca), V(ovh-us), V(kimsufi-eu), V(kimsufi-ca), V(soyoustart-eu) or V(soyoustart-ca),
-        or the full URL of an API base such as V(https://127.0.0.1:8443/1.0) (an emulator or a proxy).
+      - An OVH endpoint name, V(ovh-eu), V(ovh-ca) or V(ovh-us) (the Kimsufi and So you Start endpoints serve no KMS and are
+        refused), or the full URL of an API base such as V(https://127.0.0.1:8443/1.0) (an emulator or a proxy).
         Paths of the v2 API are sent to that base without its trailing C(/1.0), as OVH's SDKs do.
       - A URL must be C(https://); a plain C(http://) URL is refused, since every request carries credentials and a
         new credential's private key comes back in the answer. Use O(ca_path) for a server whose certificate is

@@ -45,11 +45,9 @@ ENDPOINTS = {
     "ovh-eu": "https://eu.api.ovh.com/1.0",
     "ovh-ca": "https://ca.api.ovh.com/1.0",
     "ovh-us": "https://api.us.ovhcloud.com/1.0",
-    "kimsufi-eu": "https://eu.api.kimsufi.com/1.0",
-    "kimsufi-ca": "https://ca.api.kimsufi.com/1.0",
-    "soyoustart-eu": "https://eu.api.soyoustart.com/1.0",
-    "soyoustart-ca": "https://ca.api.soyoustart.com/1.0",
 }
+# python-ovh's endpoints of OVHcloud's dedicated-server brands: they serve no KMS, so they are refused by name.
+ENDPOINTS_WITHOUT_KMS = ("kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca")
 
 OAUTH2_TOKEN_URLS = {
     "ovh-eu": "https://www.ovh.com/auth/oauth2/token",
@@ -276,6 +274,9 @@ def _lookup(name, params, environ, files, section):
 
 
 def _base_url(endpoint, endpoint_source):
+    if endpoint in ENDPOINTS_WITHOUT_KMS:
+        raise OvhConfigError("OVH API endpoint %r (from %s) has no KMS. Use %s, the OVH endpoints that serve OVHcloud KMS."
+                             % (endpoint, endpoint_source, ", ".join(sorted(ENDPOINTS))))
     if endpoint in ENDPOINTS:
         return ENDPOINTS[endpoint]
     parts = urlsplit(endpoint)
@@ -326,10 +327,6 @@ def _token_url(endpoint, values, sources):
         return values["oauth2_token_url"]
     if endpoint in OAUTH2_TOKEN_URLS:
         return OAUTH2_TOKEN_URLS[endpoint]
-    if endpoint in ENDPOINTS:
-        raise OvhConfigError(
-            "OAuth2 (client_id from %s) is not available on endpoint %s; OVH offers it on %s only. "
-            "Use an application key there instead." % (sources["client_id"], endpoint, ", ".join(sorted(OAUTH2_TOKEN_URLS))))
     raise OvhConfigError(
         "OAuth2 with the endpoint URL %s needs oauth2_token_url (module option, OVH_OAUTH2_TOKEN_URL or oauth2_token_url "
         "in the [%s] section of ovh.conf)." % (endpoint, endpoint))

@@ -24,6 +24,8 @@ The role's data (plan_play):
 
 from __future__ import annotations
 
+from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate, pem_text
+
 READY = "READY"
 DELETING = "DELETING"
 ERROR = "ERROR"
@@ -31,7 +33,7 @@ EXPIRED = "EXPIRED"
 
 CERTIFICATE_MODE = "0644"
 DIRECTORY_MODE = "0750"
-FILE_ROLES = ("dir", "key", "cert", "ca", "cli", "key_new", "cert_new")
+FILE_ROLES = ("dir", "key", "cert", "ca", "cli", "key_new", "cert_new", "ca_rsa")
 
 # What regenerate= makes of the differences (decide_replacement)
 KEEP = "keep"
@@ -118,6 +120,23 @@ def decide_replacement(regenerate, drift, renew):
     return KEEP, []
 
 
+# The role: the domain
+
+def domain_view(domain):
+    """(view, problem): the endpoints and CAs the role writes, from the API's domain (read with publicCA=true).
+
+    A domain without ``publicCA`` is a problem: its CA file would verify nothing (or hold the text "None"). The KMIP
+    endpoint and CA for RSA certificates (``kmipRsaEndpoint``, ``publicRsaCA``) are optional: without them an RSA host gets
+    no KMIP section in okms.yaml.
+    """
+    if not domain.get("publicCA"):
+        return None, ("the API returned no publicCA, the CA that verifies the domain's endpoints, so no file was written; "
+                      "run again later, or ask OVHcloud support if it persists")
+    return dict(rest_endpoint=domain.get("restEndpoint") or "", kmip_endpoint=domain.get("kmipEndpoint") or "",
+                ca_pem=pem_text(domain["publicCA"]), kmip_rsa_endpoint=domain.get("kmipRsaEndpoint") or "",
+                rsa_ca_pem=pem_text(domain["publicRsaCA"]) if domain.get("publicRsaCA") else ""), None
+
+
 # The role: one host
 
 def held_problems(want, held):
@@ -191,6 +210,15 @@ def file_changes(want, held, ca_checksum, cli_checksum, deploy):
     return changes
 
 
+def rsa_ca_changes(want, held, ca_rsa_checksum):
+    """The CA of the domain's KMIP endpoint for RSA certificates: written for an RSA certificate when the domain has one,
+    removed otherwise (a host that moved to ECDSA keeps no stale RSA CA)."""
+    seen = held["files"].get("ca_rsa")
+    if want["certificate_type"] == "RSA" and ca_rsa_checksum:
+        return dict(write_ca_rsa=content_differs(seen, ca_rsa_checksum) or attributes_differ(want, seen, CERTIFICATE_MODE), remove=[])
+    return dict(write_ca_rsa=False, remove=[want["paths"]["ca_rsa"]] if seen is not None else [])
+
+
 # The role: the play
 
 def shared_choice(views):
@@ -228,6 +256,32 @@ def owned_query_terms(wants, helds):
     return names, ids
 
 
+def credential_of_certificate(name, fingerprint, listed):
+    """Serial is not id: the listed credential called ``name`` whose certificate has the SHA-256 ``fingerprint``, else None.
+
+    OVH's examples show a certificate's serial number equal to its credential id for API-generated ECDSA credentials
+    only; nothing promises it for CSR-made or RSA ones. A certificate whose serial names no credential is still its
+    credential's when the name and the whole certificate match.
+    """
+    if not fingerprint:
+        return None
+    for item in listed:
+        if item.get("name") == name and item.get("status") != DELETING:
+            certificate = load_certificate(item.get("certificatePEM"))
+            if certificate is not None and fingerprint_sha256(certificate) == fingerprint:
+                return item
+    return None
+
+
+def held_with_credential(want, held, known, listed):
+    """The host's view with the id of its certificate's credential: the serial's, or the one found by name and fingerprint."""
+    credential_id = held.get("credential_id")
+    if not credential_id or known.get(credential_id) is not None:
+        return held
+    found = credential_of_certificate(want["name"], held.get("certificate_fingerprint"), listed)
+    return dict(held, credential_id=found["id"]) if found else held
+
+
 def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
     """The plan of one host in the csr and per_host modes, or in shared mode with ``shared`` = (kept, copy_from).
 
@@ -258,6 +312,13 @@ def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
     return plan
 
 
+def access_warning(plan, held):
+    """A host that keeps its files, whose access check passed with a warning (its identity lacks the check route's IAM
+    action): the warning is reported, like a failed check."""
+    verify = held.get("verify")
+    return not plan["changes"] and verify is not None and verify["ok"] and bool(verify.get("warning"))
+
+
 def plan_absent(want, held, listed, first):
     """state=absent: the credentials to delete (in shared mode the play's, by its first host) and the files to remove."""
     if want["mode"] == "shared":
@@ -270,14 +331,16 @@ def plan_absent(want, held, listed, first):
     return dict(delete=delete, remove=remove, remove_dir=remove_dir, changes=bool(delete or remove or remove_dir))
 
 
-def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums):
+def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_checksum=None):
     """The plan of every host of the play.
 
     ``hosts``: [(host, want, held)] in play order; ``credentials``: {id: credential or None} read by id;
-    ``listed``: the credentials a listing found ([] without one); ``cli_checksums``: {host: checksum of its okms.yaml}.
+    ``listed``: the credentials a listing found ([] without one); ``cli_checksums``: {host: checksum of its okms.yaml};
+    ``ca_rsa_checksum``: checksum of the domain's CA for RSA certificates (None when it has none).
     """
     known = dict(credentials)
     known.update((item["id"], item) for item in listed if item["id"] not in known)
+    hosts = [(host, want, held_with_credential(want, held, known, listed)) for host, want, held in hosts]
     plans, views = {}, []
     for host, want, held in hosts:
         credential = known.get(held.get("credential_id")) if held.get("credential_id") else None
@@ -289,6 +352,12 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums):
     shared = shared_choice(views) if hosts and hosts[0][1]["mode"] == "shared" else None
     for (host, want, held), (dummy, credential, dummy_reasons) in zip(hosts, views):
         plans[host] = plan_host(want, held, credential, ca_checksum, cli_checksums.get(host), shared)
+        plans[host]["credential_id"] = held.get("credential_id") or ""
+        rsa = rsa_ca_changes(want, held, ca_rsa_checksum)
+        plans[host].update(write_ca_rsa=rsa["write_ca_rsa"], remove=plans[host]["remove"] + rsa["remove"])
+        plans[host]["changes"] = plans[host]["changes"] or bool(rsa["write_ca_rsa"] or rsa["remove"])
+        plans[host]["access_failed"] = plans[host]["access_failed"] and not plans[host]["changes"]
+        plans[host]["access_warning"] = access_warning(plans[host], held)
     return dict(hosts=plans, kept=shared[0] if shared else None)
 
 

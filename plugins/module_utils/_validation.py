@@ -9,10 +9,12 @@
 """Input checks both modules run before any API call.
 
 Each check returns None or the problem of one value, phrased as what is wrong and what is allowed;
-input_errors() prefixes it with the option name. The limits are the API's own (okms.credential.Creation) where
-its reference states them, so that what these checks refuse the API would refuse too; a limit the reference does
-not state is left to the API (see csr_key_problem()). Checks of local safety (file paths, modes, weak CSR keys)
-are this collection's own.
+input_errors() prefixes it with the option name. Only the limits that OVH states are enforced, so that a value the
+API accepts is never refused here: the v2 schema's okms.credential.Creation (name max 50, description max 200,
+identityURNs max 25, validity max 365 days) and OVH's API reference (printable ASCII names and descriptions, 1 or more
+identity URNs of the form urn:v1:{eu|ca|us}:identity:..., validity at least 1 day). A limit the reference does not
+state is left to the API (see csr_key_problem()). Checks of local safety (file paths, modes, weak CSR keys) are this
+collection's own.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from ansible_collections.okms.access.plugins.module_utils._files import (
 NAME_MAX = 50
 DESCRIPTION_MAX = 200
 URNS_MAX = 25
-URN_MAX_LENGTH = 256
 VALIDITY_MIN = 1
 VALIDITY_MAX = 365
 # private_key_mode bits refused: any access for others, write for the group, setuid/setgid/sticky.
@@ -94,9 +95,6 @@ def identity_urns_problem(values):
         return "is empty; give 1 to %d identity URNs of the form %s" % (URNS_MAX, URN_FORM)
     if len(values) > URNS_MAX:
         return "has %d entries; the API accepts 1 to %d identity URNs" % (len(values), URNS_MAX)
-    too_long = [value for value in values if len(value) > URN_MAX_LENGTH]
-    if too_long:
-        return "%s %s longer than %d characters" % (", ".join(quote(value) for value in too_long), "is" if len(too_long) == 1 else "are", URN_MAX_LENGTH)
     bad = [value for value in values if not _IDENTITY_URN.match(value)]
     if bad:
         return "%s %s not of the form %s" % (", ".join(quote(value) for value in bad), "is" if len(bad) == 1 else "are", URN_FORM)

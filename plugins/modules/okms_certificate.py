@@ -15,7 +15,8 @@ description:
     the given name, and writes its private key and certificate to files; or deletes it.
   - A credential cannot be changed once issued and its private key is returned only once, by the call that creates it.
     The module therefore finds the existing credential (by O(credential_id), by the serial number of the certificate at
-    O(certificate_path), or by O(name)), compares it with the task and, depending on O(regenerate), keeps it, replaces it
+    O(certificate_path) or, when that serial is not a credential id, by the certificate's fingerprint among the credentials
+    called O(name), or by O(name)), compares it with the task and, depending on O(regenerate), keeps it, replaces it
     or fails saying what differs.
   - An API-generated private key is written (mode 0600 from the first byte, atomically) as soon as the API returns it,
     before anything else can fail - to O(private_key_path) for a new credential, and to a staging file beside it when
@@ -516,6 +517,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
 from ansible_collections.okms.access.plugins.module_utils._engine import (
     FAIL,
     KEEP,
+    credential_of_certificate,
     decide_replacement,
     description_drift,
     identity_urns_drift,
@@ -585,6 +587,7 @@ class OkmsCertificate(OkmsModuleBase):
         # Ids of the credentials called `name` that existed before this run created anything.
         self.known_ids = set()
         self.listed_by_name = False
+        self.named = []
         self.written = []
         # Whether this run holds the lock of the credential name (never in check mode).
         self.name_locked = False
@@ -735,15 +738,24 @@ class OkmsCertificate(OkmsModuleBase):
         if credential_id is None:
             return None
         credential = self.api.get(credential_id)
+        if credential is None and self.params["find_by_name"]:
+            # Serial is not id: the certificate's credential among those called `name`, by fingerprint.
+            credential = credential_of_certificate(self.params["name"], fingerprint_sha256(certificate), self.named_credentials())
         if credential is None or credential.get("name") != self.params["name"] or credential.get("status") == DELETING:
             return None
         self.known_ids.add(credential["id"])
         return credential
 
+    def named_credentials(self):
+        """The credentials called `name`: one listing per run."""
+        if not self.listed_by_name:
+            self.named = self.api.list_named(self.params["name"])
+            self.listed_by_name = True
+            self.known_ids.update(credential["id"] for credential in self.named)
+        return self.named
+
     def find_by_name(self):
-        named = self.api.list_named(self.params["name"])
-        self.listed_by_name = True
-        self.known_ids.update(credential["id"] for credential in named)
+        named = self.named_credentials()
         alive = [credential for credential in named if credential.get("status") != DELETING]
         if len(alive) > 1:
             ids = ", ".join(credential["id"] for credential in alive)
@@ -879,7 +891,7 @@ class OkmsCertificate(OkmsModuleBase):
     def creation_body(self):
         body = {"name": self.params["name"], "identityURNs": list(self.params["identity_urns"])}
         for option, key in (("description", "description"), ("validity", "validity"), ("certificate_type", "certificateType")):
-            if self.params[option] is not None:
+            if self.params[option] not in (None, ""):  # OVH's control panel never sends an empty description
                 body[key] = self.params[option]
         if self.csr_pem is not None:
             body["csr"] = self.csr_pem

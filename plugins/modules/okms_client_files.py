@@ -43,7 +43,8 @@ options:
     required: true
   paths:
     description:
-      - The paths of the files, by role - C(dir), C(key), C(cert), C(ca), C(cli), C(key_new), C(cert_new).
+      - The paths of the files, by role - C(dir), C(key), C(cert), C(ca), C(cli), C(key_new), C(cert_new), and optionally
+        C(ca_rsa) (the CA of the KMIP endpoint for RSA certificates).
     type: dict
     required: true
   owner:
@@ -59,7 +60,12 @@ options:
     type: str
     default: "0600"
   verify_url:
-    description: URL of the KMS domain asked over mutual TLS with the host's files; no check when not set.
+    description:
+      - The KMS domain's REST API, C({restEndpoint}/api/{okmsId}), asked over mutual TLS with the host's files; no check when
+        not set.
+      - The check asks C(GET /v1/random?length=1), and C(GET /v2/secretConfig) when that route answers 404. A refusal of the
+        authorization category (the identity lacks the route's IAM action) still proves that the domain accepts the
+        certificate; the result then carries a warning naming the action.
     type: str
   verify_timeout:
     description: Seconds to wait for the mutual TLS answer.
@@ -90,6 +96,9 @@ options:
     default: []
   ca_pem:
     description: With O(action=apply), the content of the CA file.
+    type: str
+  ca_rsa_pem:
+    description: With O(action=apply), the content of the CA file of the KMIP endpoint for RSA certificates (path C(ca_rsa)).
     type: str
   cli_content:
     description: With O(action=apply), the content of the okms-cli configuration file.
@@ -145,6 +154,12 @@ certificate_public_sha256:
   description: SHA-256 of the certificate's public key.
   returned: action is read
   type: str
+certificate_fingerprint:
+  description:
+    - SHA-256 fingerprint of the certificate (DER), colon-separated uppercase hex. It finds the certificate's credential
+      among those of its name when the serial number is not the credential id.
+  returned: action is read
+  type: str
 key_problem:
   description: Why the private key cannot be read.
   returned: action is read
@@ -158,23 +173,26 @@ csr:
   returned: action is stage without key_pem
   type: str
 verify:
-  description: The mutual TLS check - C(ok) and C(msg); C(null) when it was not made.
+  description:
+    - The mutual TLS check - C(ok) (the domain accepts the certificate), C(msg) (why not), C(warning) (the IAM action
+      the identity lacks, when the domain accepted the certificate but refused the route) and C(url) (the route asked);
+      C(null) when it was not made.
   returned: always
   type: dict
 """
 
 import hashlib
-import json
 import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.urls import open_url
 
+from ansible_collections.okms.access.plugins.module_utils._access import check_access
 from ansible_collections.okms.access.plugins.module_utils._credential import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     credential_id_of,
+    fingerprint_sha256,
     load_certificate,
     public_key_der,
     public_key_sha256,
@@ -191,7 +209,7 @@ try:
 except ImportError:
     pass  # HAS_CRYPTOGRAPHY says so
 
-CHECKSUM_ROLES = ("ca", "cli")
+CHECKSUM_ROLES = ("ca", "cli", "ca_rsa")
 
 
 def file_view(path, checksum):
@@ -220,21 +238,8 @@ def _name(number, kind):
 
 
 def verify(url, paths, timeout):
-    """One random byte over mutual TLS: proves the pair matches, the credential is valid and the CA verifies the endpoint."""
-    try:
-        open_url(url, client_cert=paths["cert"], client_key=paths["key"], ca_path=paths["ca"], timeout=timeout).read()
-    except Exception as exc:  # every failure is a result: the controller words it
-        message = str(exc)
-        body = getattr(exc, "read", None)
-        if body is not None:
-            try:
-                errors = json.loads(body()).get("errors")
-            except Exception:
-                errors = None
-            if errors:
-                message += " " + "; ".join(str(error) for error in errors)
-        return dict(ok=False, msg=message)
-    return dict(ok=True, msg="")
+    """The access check of module_utils/_access.py with the host's files."""
+    return check_access(url, paths["cert"], paths["key"], paths["ca"], timeout)
 
 
 class HostFiles:
@@ -255,13 +260,14 @@ class HostFiles:
         self.result["files"] = dict((role, file_view(path, role in CHECKSUM_ROLES)) for role, path in self.paths.items())
         public_der, problem = read_private_key_public_der(self.paths["key"]) if self.result["files"].get("key") else (None, None)
         self.result.update(key_public_sha256=public_key_sha256(public_der) if public_der else None, key_problem=problem,
-                           credential_id="", certificate_public_sha256=None, certificate_problem=None)
+                           credential_id="", certificate_public_sha256=None, certificate_problem=None, certificate_fingerprint=None)
         if self.result["files"].get("cert"):
             certificate = read_certificate_file(self.paths["cert"])
             if certificate is None:
                 self.result["certificate_problem"] = "%s is not a readable PEM certificate" % self.paths["cert"]
             else:
                 self.result["certificate_public_sha256"] = public_key_sha256(public_key_der(certificate))
+                self.result["certificate_fingerprint"] = fingerprint_sha256(certificate)
                 self.result["credential_id"] = credential_id_of(certificate) or ""
                 if not self.result["credential_id"]:
                     self.result["certificate_problem"] = "%s is not an OKMS certificate: its serial number is not a credential id" % self.paths["cert"]
@@ -311,7 +317,7 @@ class HostFiles:
             changed = True
         for item in params["attrs"]:
             changed = self.module.set_fs_attributes_if_different(self.file_args(item["path"], item["mode"]), False) or changed
-        for role, content in (("ca", params["ca_pem"]), ("cli", params["cli_content"])):
+        for role, content in (("ca", params["ca_pem"]), ("cli", params["cli_content"]), ("ca_rsa", params["ca_rsa_pem"])):
             if content is not None:
                 changed = ensure_file(self.module, content.encode("utf-8"), self.file_args(paths[role], "0644")) or changed
         for path in params["remove"]:
@@ -361,6 +367,7 @@ def main():
             certificate_pem=dict(type="str"),
             attrs=dict(type="list", elements="dict", default=[]),
             ca_pem=dict(type="str"),
+            ca_rsa_pem=dict(type="str"),
             cli_content=dict(type="str"),
             fix_dir=dict(type="bool", default=False),
             remove=dict(type="list", elements="path", default=[]),

@@ -3,11 +3,14 @@
 """Helpers of the role_client_* integration targets: the emulator's admin routes and the PLAY RECAP of a run.
 
     python role_test.py CONFIG reset                       forget the request counters
-    python role_test.py CONFIG requests --writes N [--max-okms-reads N] [--list-pages N] [--mtls N]
+    python role_test.py CONFIG requests --writes N [--max-okms-reads N] [--list-pages N] [--mtls N] [--route ROUTE=N]
                                                            check the counters since the last reset
     python role_test.py CONFIG expire CREDENTIAL_ID DAYS   make a credential expire in DAYS days
     python role_test.py CONFIG fault ROUTE STATUS          fail the next request of ROUTE with STATUS
     python role_test.py CONFIG clear-faults
+    python role_test.py CONFIG config KEY=VALUE...         change runtime settings (VALUE in JSON, else a string)
+    python role_test.py CONFIG config-save FILE            keep the runtime settings in FILE
+    python role_test.py CONFIG config-restore FILE         put back the runtime settings kept in FILE
     python role_test.py recap LOG --changed HOSTS --unchanged HOSTS [--failed HOSTS]
     python role_test.py serial CERTIFICATE_FILE            print the credential id that the certificate's serial encodes
 
@@ -53,7 +56,28 @@ def request_problems(admin: AdminClient, args: argparse.Namespace) -> list[str]:
             problems.append('%s: %d, expected %d' % (name, found[name], wanted))
     if args.max_okms_reads is not None and found['okms_reads'] > args.max_okms_reads:
         problems.append('okms_reads: %d, expected at most %d' % (found['okms_reads'], args.max_okms_reads))
+    for pair in args.route or []:
+        route, dummy, wanted = pair.rpartition('=')
+        if by_route.get(route, 0) != int(wanted):
+            problems.append('%s: %d, expected %s' % (route, by_route.get(route, 0), wanted))
     return problems
+
+
+def setting_value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def change_settings(admin: AdminClient, args: argparse.Namespace) -> None:
+    if args.command == 'config':
+        admin.configure(**dict((key, setting_value(value)) for key, dummy, value in (pair.partition('=') for pair in args.settings)))
+        print('emulator settings: %s' % json.dumps(admin.call('GET', '/config'), sort_keys=True))
+    elif args.command == 'config-save':
+        Path(args.file).write_text(json.dumps(admin.call('GET', '/config')), encoding='utf-8')
+    else:
+        admin.configure(**json.loads(Path(args.file).read_text(encoding='utf-8')))
 
 
 def check_recap(args: argparse.Namespace) -> list[str]:
@@ -76,6 +100,8 @@ def admin_command(args: argparse.Namespace) -> list[str]:
         admin.fail_next(args.route, args.status)
     elif args.command == 'clear-faults':
         admin.clear_faults()
+    elif args.command.startswith('config'):
+        change_settings(admin, args)
     return []
 
 
@@ -98,6 +124,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     requests = commands.add_parser('requests')
     for option in ('--writes', '--max-okms-reads', '--list-pages', '--mtls'):
         requests.add_argument(option, type=int)
+    requests.add_argument('--route', action='append', help='ROUTE=N: exactly N requests of that route')
     expire = commands.add_parser('expire')
     expire.add_argument('credential_id')
     expire.add_argument('days', type=float)
@@ -105,6 +132,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     fault.add_argument('route')
     fault.add_argument('status', type=int)
     commands.add_parser('clear-faults')
+    commands.add_parser('config').add_argument('settings', nargs='+')
+    for command in ('config-save', 'config-restore'):
+        commands.add_parser(command).add_argument('file')
     return parser.parse_args(argv)
 
 

@@ -52,16 +52,21 @@ def test_default_config_files_are_python_ovh_ones():
     ("ovh-eu", "https://eu.api.ovh.com/1.0"),
     ("ovh-ca", "https://ca.api.ovh.com/1.0"),
     ("ovh-us", "https://api.us.ovhcloud.com/1.0"),
-    ("kimsufi-eu", "https://eu.api.kimsufi.com/1.0"),
-    ("kimsufi-ca", "https://ca.api.kimsufi.com/1.0"),
-    ("soyoustart-eu", "https://eu.api.soyoustart.com/1.0"),
-    ("soyoustart-ca", "https://ca.api.soyoustart.com/1.0"),
     ("https://127.0.0.1:8443/1.0/", "https://127.0.0.1:8443/1.0"),
 ])
 def test_endpoint_names_and_urls(name, expected):
     config = resolve({"endpoint": name, "application_key": "a", "application_secret": "b", "consumer_key": "c"})
     assert config.base_url == expected
     assert config.auth_method == "application_key"
+
+
+@pytest.mark.parametrize("name", ["kimsufi-eu", "kimsufi-ca", "soyoustart-eu", "soyoustart-ca"])
+@pytest.mark.parametrize("auth", [dict(application_key="a", application_secret="b", consumer_key="c"), dict(client_id="i", client_secret="s")])
+def test_endpoints_without_kms_are_refused(name, auth):
+    with pytest.raises(OvhConfigError) as error:
+        resolve(dict(auth, endpoint=name))
+    assert "%r (from module option) has no KMS" % name in str(error.value)
+    assert "ovh-ca, ovh-eu, ovh-us" in str(error.value)
 
 
 @pytest.mark.parametrize("endpoint, path, expected", [
@@ -210,9 +215,6 @@ def test_oauth2_needs_a_token_url(places):
     with pytest.raises(OvhConfigError) as error:
         resolve({"endpoint": "https://127.0.0.1:8443/1.0", "client_id": "i", "client_secret": "s"})
     assert "oauth2_token_url" in str(error.value) and "OVH_OAUTH2_TOKEN_URL" in str(error.value)
-    with pytest.raises(OvhConfigError) as error:
-        resolve({"endpoint": "kimsufi-eu", "client_id": "i", "client_secret": "s"})
-    assert "not available on endpoint kimsufi-eu" in str(error.value)
     config = resolve({"endpoint": "ovh-eu", "client_id": "i", "client_secret": "s"}, {"OVH_OAUTH2_TOKEN_URL": "https://proxy/token"})
     assert config.token_url == "https://proxy/token"
     assert resolve({"endpoint": "ovh-ca", "client_id": "i", "client_secret": "s"}).token_url == "https://ca.ovh.com/auth/oauth2/token"
