@@ -262,6 +262,8 @@ class CredentialApi:
         /auth/time needs no authentication, whatever the method (application key or OAuth2), and answers whole
         seconds read at some moment of the call: the bounds cover both the rounding and the call's duration.
         """
+        from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
+
         before = self._wallclock()
         server_time = self.client.get("/auth/time")
         after = self._wallclock()

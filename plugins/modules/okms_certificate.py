@@ -97,7 +97,7 @@ options:
     description:
       - PEM certificate signing request to have signed instead of letting the API generate a key.
       - Checked before any API call - it must parse, its signature must verify, and its key must be RSA of at least
-        2048 bits or EC of at least 224 bits (Ed25519, Ed448 and DSA keys are refused: the API issues only ECDSA and RSA
+        2048 bits or EC of at least 224 bits (Ed25519, Ed448 and DSA keys are refused, since the API issues only ECDSA and RSA
         certificates). Curves, larger sizes and the CSR's length are left to the API, since OVH publishes no limit.
       - An existing credential whose certificate carries another public key than the CSR's differs from the task (see
         O(regenerate)).
