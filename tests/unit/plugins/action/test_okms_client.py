@@ -14,11 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import ssl
-import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -38,24 +35,22 @@ COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
 ROLE = os.path.join(COLLECTION, "roles", "client")
 START_TIMEOUT = 30
 
+sys.path.insert(0, os.path.join(COLLECTION, "tests", "utils"))
+from okms_testlib.emulator import Emulator  # noqa: E402  pylint: disable=wrong-import-position
+
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    """The emulator (tests/emulator) as a process; its emulator.json once it serves."""
-    state = tmp_path_factory.mktemp("emulator")
-    env = dict(os.environ, PYTHONPATH=os.path.join(COLLECTION, "tests", "emulator"))
-    with open(str(state) + ".log", "w", encoding="utf-8") as log:
-        process = subprocess.Popen([sys.executable, "-m", "okms_emulator", "--state-dir", str(state)], env=env, stderr=log)
-    info_path = state / "emulator.json"
-    deadline = time.monotonic() + START_TIMEOUT
-    while not info_path.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert info_path.exists(), "the emulator did not start"
-    info = json.loads(info_path.read_text())
+    """The emulator (tests/emulator) as a process; its emulator.json once it serves.
+
+    ansible-test runs each test in a fork of its own, where a module-scoped fixture's teardown never runs: the test
+    library's Emulator dies with the process that started it, so that no emulator outlives its test.
+    """
+    process = Emulator(tmp_path_factory.mktemp("emulator"))
+    info = process.start(timeout=START_TIMEOUT)
     admin(info, "POST", "/config", {"ready_delay": 0.1})
     yield info
-    process.send_signal(signal.SIGTERM)
-    process.wait(15)
+    process.stop()
 
 
 def admin(info, method, path, body=None):
