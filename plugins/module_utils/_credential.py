@@ -31,6 +31,8 @@ else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
+from ansible_collections.okms.access.plugins.module_utils._errors import OvhApiError
+
 READY = "READY"
 CREATING = "CREATING"
 DELETING = "DELETING"
@@ -262,8 +264,6 @@ class CredentialApi:
         /auth/time needs no authentication, whatever the method (application key or OAuth2), and answers whole
         seconds read at some moment of the call: the bounds cover both the rounding and the call's duration.
         """
-        from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
-
         before = self._wallclock()
         server_time = self.client.get("/auth/time")
         after = self._wallclock()
@@ -273,8 +273,6 @@ class CredentialApi:
 
     def get(self, credential_id):
         """The GetResponse of one credential, None when it does not exist (404)."""
-        # Imported here: a module that only reads certificates and keys on a host does not load requests (a quarter second).
-        from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
         try:
             return self.client.get("%s/%s" % (self.path, credential_id))
         except OvhApiError as exc:
@@ -294,7 +292,6 @@ class CredentialApi:
 
     def delete(self, credential_id, timeout):
         """DELETE one credential; one still CREATING (which the API may refuse to delete) is first waited for."""
-        from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
         try:
             return self.client.delete("%s/%s" % (self.path, credential_id))
         except OvhApiError as exc:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError, iam_actions
+from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
+from ansible_collections.okms.access.plugins.module_utils._errors import iam_actions
 from ansible_collections.okms.access.tests.unit.plugins.module_utils.ovh_fakes import AS, CK, Answer
 
 CREDENTIALS = "/v2/okms/resource/r1/credential"
