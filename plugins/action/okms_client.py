@@ -501,10 +501,17 @@ class ActionModule(ActionBase):
             adopted = next(item for item in self.plans["listed"] if item["id"] == plan["adopt_id"])
             return pem_text(adopted["certificatePEM"]), None, adopted["id"]
         request = self.registered(REQUEST_VAR)
-        credential = self.credential_api().wait_ready(request["credential_id"], self.want["wait_timeout"])
-        if credential is None or credential.get("status") != engine.READY:
-            raise AnsibleActionFail("%s: the new credential %s is %s, not READY: the API could not issue its certificate"
-                                    % (self.host, request["credential_id"], credential.get("status") if credential else "gone"))
+        api = self.credential_api()
+        credential = api.wait_ready(request["credential_id"], self.want["wait_timeout"])
+        what, why = lifecycle.issued(credential)
+        if what == lifecycle.ISSUED_DISCARD:
+            # Ours (this run created it) and useless: deleted rather than left behind; the pair in place is untouched.
+            api.delete(request["credential_id"], self.want["wait_timeout"])
+            raise AnsibleActionFail("%s: the new credential %s was deleted: %s; the key and certificate in place are untouched"
+                                    % (self.host, request["credential_id"], why))
+        if what != lifecycle.ISSUED_READY:
+            raise AnsibleActionFail("%s: the new credential %s: %s; the key and certificate in place are untouched"
+                                    % (self.host, request["credential_id"], why))
         return pem_text(credential["certificatePEM"]), request.get("private_key"), credential["id"]
 
     def step_apply(self):
@@ -526,6 +533,7 @@ class ActionModule(ActionBase):
         if plan["deploy"]:
             args["certificate_pem"], args["key_pem"], result["diff"]["after"]["credential_id"] = self.new_pair(plan)
             args["discard_staged_key"] = plan.get("discard_staged_key", "") if args["key_pem"] else ""
+            args["expected_key"] = self.registered(HELD_VAR)["held"].get("key_public_sha256") or ""
         args["finish_swap"] = plan.get("finish_swap", False)
         domain = self.registered(START_VAR)["domain"]
         if plan["write_ca"]:

@@ -129,6 +129,11 @@ options:
         (what a run stopped between the key's rename and the certificate's leaves).
     type: bool
     default: false
+  expected_key:
+    description:
+      - With O(action=apply) and O(certificate_pem), the public key SHA-256 of the key the pair replaces, as a read found
+        it (empty when there was none); the new pair is not put in place when the key in place is another one by then.
+    type: str
 requirements:
   - cryptography >= 3.4
 seealso:
@@ -388,6 +393,7 @@ class HostFiles:
     def put_pair_in_place(self, certificate_pem):
         """The staged key and the new certificate replace the current pair, once the key is the certificate's."""
         paths = self.paths
+        self.check_key_in_place()
         certificate = load_certificate(certificate_pem)
         staged_public, problem = read_private_key_public_der(paths["key_new"])
         if certificate is None or problem or public_key_der(certificate) != staged_public:
@@ -396,6 +402,19 @@ class HostFiles:
         write_atomically(self.module, certificate_pem.encode("ascii"), self.file_args(paths["cert_new"], "0644"))
         os.replace(paths["key_new"], paths["key"])
         os.replace(paths["cert_new"], paths["cert"])
+
+    def check_key_in_place(self):
+        """The key in place is still the one the plan saw: another run (another controller) may have put its own there
+        since, and that key may be the only copy of its credential's. ``expected_key`` empty: no key was there."""
+        expected = self.params["expected_key"]
+        if expected is None:
+            return
+        public_der, dummy = read_private_key_public_der(self.paths["key"])
+        current = public_key_sha256(public_der) if public_der else ""
+        if current != expected:
+            self.module.fail_json(msg="the key in place at %s changed since this run read the host (another run at the same time?); it is "
+                                      "left in place, with the new key staged at %s for the next run" % (self.paths["key"], self.paths["key_new"]),
+                                  key_in_place_changed=True)
 
     def finish_swap(self):
         """What a crash between the two renames left: the staged certificate goes in place when it is the key's."""
@@ -442,6 +461,7 @@ def main():
             remove_dir=dict(type="bool", default=False),
             discard_staged_key=dict(type="str", default="", no_log=False),
             finish_swap=dict(type="bool", default=False),
+            expected_key=dict(type="str", no_log=False),
         ),
         supports_check_mode=True,
     )
