@@ -11,12 +11,11 @@ these tests put the backend inside the unit tests' coverage gate.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
-import ssl
 import subprocess
 import sys
-import urllib.request
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -41,7 +40,7 @@ from ansible_collections.okms.access.tests.unit.plugins.module_args import run_m
 
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 sys.path.insert(0, os.path.join(COLLECTION, "tests", "utils"))
-from okms_testlib.emulator import Emulator  # noqa: E402  pylint: disable=wrong-import-position
+from okms_testlib.emulator import AdminClient, Emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 POST = "POST /v2/okms/resource/{okmsId}/credential"
 
@@ -65,11 +64,7 @@ def private_runtime(tmp_path_factory, monkeypatch):
 
 
 def admin(info, method, path, body=None):
-    context = ssl.create_default_context(cafile=info["ca_file"])
-    request = urllib.request.Request(info["admin_url"] + path, data=None if body is None else json.dumps(body).encode(), method=method,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, context=context, timeout=30) as answer:
-        return json.load(answer)
+    return AdminClient(info).call(method, path, body)
 
 
 def connection(info):
@@ -218,7 +213,6 @@ def test_staged_files_without_a_credential_are_discarded_and_a_half_swap_finishe
 
 def self_signed(key):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stray")])
-    import datetime
     now = datetime.datetime.now(datetime.timezone.utc)
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
                    .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
