@@ -26,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 UPN_OID = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 ROOT_CA_NAME = "OKMS Emulator Root CA"
 RSA_CA_NAME = "OKMS Emulator RSA Root CA"
+OTHER_CA_NAME = "OKMS Emulator Other Root CA"
 USERS_CA_NAME = "CCMUsersCA"
 RSA_KEY_SIZE = 2048
 MIN_CSR_RSA_BITS = 2048
