@@ -522,6 +522,8 @@ class ActionModule(ActionBase):
         result = dict(changed=plan["changes"], reasons=plan["reasons"], adopted=plan.get("adopt_id", ""),
                       diff=dict(before=dict(credential_id=plan["credential_id"]),
                                 after=dict(credential_id="(new)" if plan["deploy"] else plan["credential_id"])))
+        if plan.get("warnings"):
+            result["warnings"] = ["%s: %s" % (self.host, text) for text in plan["warnings"]]
         if not plan["changes"]:
             self.check_access(self.registered(HELD_VAR)["held"]["verify"], plan["credential_id"], result)
             return result

@@ -75,9 +75,37 @@ def key_origin_drift(existing, wants_csr, csr_key_matches=None, wanted_type=None
         return [reason("csr", "the credential's certificate carries another public key than the CSR")]
     if not wants_csr and from_csr:
         return [reason("csr", "the credential was made from a CSR, the task asks for an API-generated key")]
-    if wanted_type and wanted_type != existing.get("certificateType"):
-        return [reason("certificate_type", "the credential is %s, the task asks for %s" % (existing.get("certificateType"), wanted_type))]
+    return certificate_type_drift(existing.get("certificateType"), wanted_type)
+
+
+# certificateType as the API may report it: OVH's control panel labels the ECDSA choice "EC" (ovh/manager, credential creation
+# form: the radio "certificate-type-ec" sends ECDSA); credentials made before the field existed report none, and the API's
+# default (no certificateType sent) is ECDSA.
+CERTIFICATE_TYPE_NAMES = {"ECDSA": "ECDSA", "EC": "ECDSA", "RSA": "RSA"}
+DEFAULT_CERTIFICATE_TYPE = "ECDSA"
+
+
+def normalized_certificate_type(reported):
+    """ECDSA or RSA for what the API reports (``EC`` and any case included, missing = the API's default); None when unknown."""
+    if reported is None or reported == "":
+        return DEFAULT_CERTIFICATE_TYPE
+    return CERTIFICATE_TYPE_NAMES.get(str(reported).strip().upper())
+
+
+def certificate_type_drift(reported, wanted_type):
+    """The credential's key type differs from ``wanted_type`` (None asks for nothing). An unknown type never replaces."""
+    normalized = normalized_certificate_type(reported)
+    if wanted_type and normalized is not None and normalized != wanted_type:
+        return [reason("certificate_type", "the credential is %s, the task asks for %s" % (normalized, wanted_type))]
     return []
+
+
+def certificate_type_warning(credential):
+    """The warning for a credential whose certificateType okms.access does not know ("" otherwise): it is kept, not replaced."""
+    if credential is None or normalized_certificate_type(credential.get("certificateType")) is not None:
+        return ""
+    return ("credential %s reports certificateType %r, which okms.access does not know (ECDSA, EC or RSA): it is kept, "
+            "its key type is not compared" % (credential.get("id"), credential.get("certificateType")))
 
 
 def status_drift(status):
@@ -309,6 +337,7 @@ def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
     plan["changes"] = deploy or bool(plan["attrs"] or plan["remove"] or plan["fix_dir"] or plan["write_ca"] or plan["write_cli"])
     # A host that keeps its files must also use them: its failed mTLS check is reported. Changed files are checked again.
     plan["access_failed"] = not plan["changes"] and held.get("verify") is not None and not held["verify"]["ok"]
+    plan["warnings"] = [text for text in [certificate_type_warning(credential)] if text]
     return plan
 
 
@@ -357,7 +386,8 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_che
         plans[host].update(write_ca_rsa=rsa["write_ca_rsa"], remove=plans[host]["remove"] + rsa["remove"])
         plans[host]["changes"] = plans[host]["changes"] or bool(rsa["write_ca_rsa"] or rsa["remove"])
         plans[host]["access_failed"] = plans[host]["access_failed"] and not plans[host]["changes"]
-        plans[host]["access_warning"] = access_warning(plans[host], held)
+        # the apply step runs for a host with a warning to report, even when it has nothing to change
+        plans[host]["access_warning"] = access_warning(plans[host], held) or bool(plans[host]["warnings"])
     return dict(hosts=plans, kept=shared[0] if shared else None)
 
 
