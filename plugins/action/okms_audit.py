@@ -148,6 +148,8 @@ class ActionModule(ActionBase):
                       hosts=dict((item["host"], item) for item in statuses), findings=found, pruned=pruned, domains=domains,
                       window=dict(inside=window[0], next_start=window[1].isoformat() if window[1] else None),
                       table=fleet.table(statuses, found, int(self.options["table_limit"])))
+        if self.options["prune_orphans"]:
+            result["table"].append("pruned: %d orphans%s" % (len(pruned), " would be deleted (check mode)" if self._task.check_mode else " deleted"))
         if self.options["metrics_file"] and not self._task.check_mode:
             text = metrics.fleet_textfile(domains, statuses, found, now)
             write_atomically(_ControllerFile(), text.encode("utf-8"), dict(path=self.options["metrics_file"], mode="0644"))

@@ -142,7 +142,7 @@ def findings(statuses, listed, held_ids, name_pattern, creating_minutes, now):
         stuck_creating=_ids(item for item in in_scope if item.get("status") == CREATING and _created_before(item, creating_limit)),
         duplicates=[dict(name=name, ids=sorted(item["id"] for item in items)) for name, items in sorted(by_name.items(), key=lambda pair: str(pair[0]))
                     if len(items) > 1],
-        without_credential=[_host_view(status) for status in statuses if not status["credential_id"]],
+        without_credential=[_host_view(status) for status in statuses if not status["status"]],
         identity_drift=[_host_view(status) for status in statuses if any(item["reason"] == "identity_urns" for item in status["reasons"])],
     )
     return found

@@ -9,10 +9,7 @@
 
 source ../role_client_common/lib.sh
 H1=${HOSTS[0]} H2=${HOSTS[1]} H3=${HOSTS[2]}
-setup per_host \
-    'okms_client_okms_id="{{ okms_emulator.okms_id }}"' \
-    'okms_client_identity_urns=["urn:v1:eu:identity:account:{{ okms_emulator.nichandle }}"]' \
-    'okms_client_api={"endpoint": "{{ okms_emulator.api_url }}", "application_key": "{{ okms_emulator.application_key }}", "application_secret": "{{ okms_emulator.application_secret }}", "consumer_key": "{{ okms_emulator.consumer_key }}", "ca_path": "{{ okms_emulator.ca_file }}"}'
+setup per_host "${INVENTORY_ROLE_VARS[@]}"
 
 # renew "WHAT" LOCAL_HOSTS CHANGED [ARGS...]: okms.access.renew with only LOCAL_HOSTS reachable (comma-separated);
 # the recap must show CHANGED (comma-separated) changed, the other local hosts unchanged, and no other test host at all.

@@ -6,6 +6,7 @@
     python role_test.py CONFIG requests --writes N [--max-okms-reads N] [--list-pages N] [--mtls N] [--max-total N] [--route ROUTE=N]
                                                            check the counters since the last reset
     python role_test.py CONFIG expire CREDENTIAL_ID DAYS   make a credential expire in DAYS days
+    python role_test.py CONFIG status CREDENTIAL_ID STATUS force a credential's status (fails when it does not exist)
     python role_test.py CONFIG fault ROUTE STATUS          fail the next request of ROUTE with STATUS
     python role_test.py CONFIG clear-faults
     python role_test.py CONFIG config KEY=VALUE...         change runtime settings (VALUE in JSON, else a string)
@@ -99,6 +100,9 @@ def admin_command(args: argparse.Namespace) -> list[str]:
         admin.reset_requests()
     elif args.command == 'expire':
         print('credential %s now expires at %s' % (args.credential_id, admin.expire_in(args.credential_id, args.days)))
+    elif args.command == 'status':
+        print('credential %s is now %s' % (args.credential_id, admin.call('POST', '/credentials/%s' % args.credential_id,
+                                                                          {'status': args.status})['status']))
     elif args.command == 'fault':
         admin.fail_next(args.route, args.status)
     elif args.command == 'clear-faults':
@@ -132,6 +136,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     expire = commands.add_parser('expire')
     expire.add_argument('credential_id')
     expire.add_argument('days', type=float)
+    status = commands.add_parser('status')
+    status.add_argument('credential_id')
+    status.add_argument('status')
     fault = commands.add_parser('fault')
     fault.add_argument('route')
     fault.add_argument('status', type=int)
