@@ -383,11 +383,6 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_che
     return dict(hosts=plans, kept=shared[0] if shared else None)
 
 
-def replaced_credentials(plan, want, listed, new_id):
-    """Once the host's new pair works: what it replaces (its previous credential, others with its name), never ``new_id``."""
-    return stale_credentials(want["name"], listed, plan["old"], [new_id, plan["kept_id"]])
-
-
 def play_problems(wants, batch_is_play):
     """Input problems that concern several hosts: one domain, mode and state per play; names per mode."""
     found = []

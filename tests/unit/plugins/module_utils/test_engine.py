@@ -209,22 +209,6 @@ def test_listed_credentials_stand_in_for_reads_by_id():
     assert [item["reason"] for item in plans["hosts"]["h1"]["reasons"]] == ["renew_before_days"]
 
 
-# (case, plan's old, listed, new id, kept id, expected stale ids)
-STALE_CASES = [
-    ("previous credential", [dict(id=ID1, name="h1")], [], ID3, "", [ID1]),
-    ("leftovers with the host's name", [], [credential(ID1), credential(ID2, name="h2"), credential(ID3)], ID3, "", [ID1]),
-    ("previous and leftover, once each", [dict(id=ID1, name="h1")], [credential(ID1), credential(ID2)], ID3, "", [ID1, ID2]),
-    ("being deleted", [], [credential(ID1, status="DELETING")], ID3, "", []),
-    ("the kept one stays", [dict(id=ID1, name="h1")], [credential(ID2)], "", ID2, [ID1]),
-]
-
-
-@pytest.mark.parametrize("case, old, listed, new_id, kept_id, expected", STALE_CASES, ids=[row[0] for row in STALE_CASES])
-def test_replaced_credentials(case, old, listed, new_id, kept_id, expected):
-    plan = dict(old=old, kept_id=kept_id)
-    assert [item["id"] for item in engine.replaced_credentials(plan, want(), listed, new_id)] == expected
-
-
 def test_absent_per_host_deletes_its_name_and_its_certificates_credential():
     listed = [credential(ID1, name="renamed"), credential(ID2), credential(ID3, name="h2")]
     plans = engine.plan_play([("h1", want(state="absent"), held())], {}, listed, None, {})
