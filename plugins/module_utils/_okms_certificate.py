@@ -48,6 +48,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
 from ansible_collections.okms.access.plugins.module_utils._engine import (
     FAIL,
     KEEP,
+    certificate_type_warning,
     credential_of_certificate,
     decide_replacement,
     description_drift,
@@ -325,6 +326,9 @@ class OkmsCertificate(OkmsModuleBase):
         csr_key_matches = None
         if wants_csr and certificate is not None:
             csr_key_matches = public_key_der(certificate) == self.csr_public_der
+        warning = certificate_type_warning(existing)
+        if warning:
+            self.module.warn(warning)
         return key_origin_drift(existing, wants_csr, csr_key_matches, self.params["certificate_type"])
 
     def private_key_problem(self, certificate):
