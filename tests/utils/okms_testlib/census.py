@@ -108,22 +108,27 @@ def certificate_spki(pem):
     return spki(x509.load_pem_x509_certificate(pem.encode() if isinstance(pem, str) else pem))
 
 
+def files_under(directories):
+    """(path, content) of every regular file under DIRECTORIES, recursively (links left out)."""
+    for directory in directories:
+        for root, dummy, names in os.walk(directory):
+            for name in names:
+                path = os.path.join(root, name)
+                if os.path.isfile(path) and not os.path.islink(path):
+                    with open(path, "rb") as handle:
+                        yield path, handle.read()
+
+
 def disk(directory):
     """({path: public key} of private key files, {path: public key} of certificate files) under directory."""
     keys, certificates = {}, {}
-    for root, dummy, names in os.walk(directory):
-        for name in names:
-            path = os.path.join(root, name)
-            if not os.path.isfile(path) or os.path.islink(path):
-                continue
-            with open(path, "rb") as handle:
-                data = handle.read()
-            if not data.startswith(b"-----BEGIN "):
-                continue  # lock files, results, logs
-            if b"PRIVATE KEY-----" in data:
-                keys[path] = spki(serialization.load_pem_private_key(data, password=None))
-            elif b"BEGIN CERTIFICATE-----" in data:
-                certificates[path] = spki(x509.load_pem_x509_certificate(data))
+    for path, data in files_under([directory]):
+        if not data.startswith(b"-----BEGIN "):
+            continue  # lock files, results, logs
+        if b"PRIVATE KEY-----" in data:
+            keys[path] = spki(serialization.load_pem_private_key(data, password=None))
+        elif b"BEGIN CERTIFICATE-----" in data:
+            certificates[path] = spki(x509.load_pem_x509_certificate(data))
     return keys, certificates
 
 
@@ -186,18 +191,7 @@ def _payloads(data):
 
 def leaks_in_files(directories, needles):
     """Files under DIRECTORIES (recursively) that hold a needle or a PEM private key."""
-    found = []
-    for directory in directories:
-        for root, dummy, names in os.walk(directory):
-            for name in names:
-                path = os.path.join(root, name)
-                if not os.path.isfile(path) or os.path.islink(path):
-                    continue
-                with open(path, "rb") as handle:
-                    data = handle.read()
-                if any(_holds_secret(payload, needles) for payload in _payloads(data)):
-                    found.append(path)
-    return found
+    return [path for path, data in files_under(directories) if any(_holds_secret(payload, needles) for payload in _payloads(data))]
 
 
 def role_census(emulator, prefix, directory, pairs, foreign=(), texts=(), temporary_dirs=()):
