@@ -51,6 +51,7 @@ from ansible_collections.okms.access.plugins.module_utils._lock import (
 )
 from ansible_collections.okms.access.plugins.module_utils._validation import (
     description_problem,
+    fraction_problem,
     identity_urns_problem,
     name_problem,
     non_negative_problem,
@@ -199,12 +200,15 @@ class ActionModule(ActionBase):
             identity_urns=list(get("okms_client_identity_urns") or []), description=get("okms_client_description") or "",
             validity=int(get("okms_client_validity")), certificate_type=get("okms_client_certificate_type"),
             rsa_key_size=int(get("okms_client_rsa_key_size")), renew_before_days=int(get("okms_client_renew_before_days")),
+            renew_fraction=float(get("okms_client_renew_fraction") or 0),
+            metrics_file=str(get("okms_client_metrics_file") or ""),
             owner=str(get("okms_client_owner") or ""), group=str(get("okms_client_group") or ""),
             key_mode="0640" if get("okms_client_group") else "0600", cli=bool(get("okms_client_okms_cli_config")), paths=paths,
             controller_key_path="%s/%s.key" % (key_dir, name) if key_dir else "", verify=bool(get("okms_client_verify")),
             verify_timeout=int(get("okms_client_verify_timeout")), wait_timeout=int(get("okms_client_wait_timeout")))
         checks = [("okms_client_okms_id", uuid_problem, want["okms_id"]),
                   ("okms_client_renew_before_days", non_negative_problem, want["renew_before_days"]),
+                  ("okms_client_renew_fraction", fraction_problem, want["renew_fraction"]),
                   ("okms_client_wait_timeout", positive_problem, want["wait_timeout"])]
         if state == "present":
             checks += [("okms_client_identity_urns", identity_urns_problem, want["identity_urns"]),
@@ -217,6 +221,9 @@ class ActionModule(ActionBase):
             problems.append("okms_client_name: %s" % name_problem(name))
         if not directory.startswith("/"):
             problems.append("okms_client_dir: %r is not an absolute path" % directory)
+        if want["metrics_file"] and not want["metrics_file"].startswith("/"):
+            problems.append("okms_client_metrics_file: %r is not an absolute path; give the .prom file in node_exporter's "
+                            "--collector.textfile.directory, or \"\" for none" % want["metrics_file"])
         problems += ["%s: %r is not a file name; give a name without \"/\", the file goes into okms_client_dir" % (option, value)
                      for option, value in names.items() if "/" in value or value in ("", ".", "..")]
         return want, problems
@@ -267,10 +274,18 @@ class ActionModule(ActionBase):
             return None
         return "%s/api/%s" % (domain["rest_endpoint"].rstrip("/"), self.want["okms_id"])
 
+    def metrics(self):
+        """The node_exporter text file that the host module writes in the read and apply runs (None: none)."""
+        want = self.want
+        if not want["metrics_file"] or want["state"] != "present":
+            return None
+        return dict(path=want["metrics_file"], name=want["name"], okms_id=want["okms_id"], renew_before_days=want["renew_before_days"],
+                    renew_fraction=want["renew_fraction"])
+
     def step_read(self):
         """What the host holds, and whether its files give access (when they are all there): one module run."""
         outcome = self.module(action="read", paths=self.want["paths"], verify_url=self.verify_url(),
-                              verify_timeout=self.want["verify_timeout"])
+                              verify_timeout=self.want["verify_timeout"], metrics=self.metrics())
         held = dict((key, outcome.get(key)) for key in ("files", "credential_id", "key_public_sha256", "key_problem",
                                                         "certificate_public_sha256", "certificate_problem", "verify",
                                                         "certificate_fingerprint", "staged_key_public_sha256",
@@ -501,10 +516,17 @@ class ActionModule(ActionBase):
             adopted = next(item for item in self.plans["listed"] if item["id"] == plan["adopt_id"])
             return pem_text(adopted["certificatePEM"]), None, adopted["id"]
         request = self.registered(REQUEST_VAR)
-        credential = self.credential_api().wait_ready(request["credential_id"], self.want["wait_timeout"])
-        if credential is None or credential.get("status") != engine.READY:
-            raise AnsibleActionFail("%s: the new credential %s is %s, not READY: the API could not issue its certificate"
-                                    % (self.host, request["credential_id"], credential.get("status") if credential else "gone"))
+        api = self.credential_api()
+        credential = api.wait_ready(request["credential_id"], self.want["wait_timeout"])
+        what, why = lifecycle.issued(credential)
+        if what == lifecycle.ISSUED_DISCARD:
+            # Ours (this run created it) and useless: deleted rather than left behind; the pair in place is untouched.
+            api.delete(request["credential_id"], self.want["wait_timeout"])
+            raise AnsibleActionFail("%s: the new credential %s was deleted: %s; the key and certificate in place are untouched"
+                                    % (self.host, request["credential_id"], why))
+        if what != lifecycle.ISSUED_READY:
+            raise AnsibleActionFail("%s: the new credential %s: %s; the key and certificate in place are untouched"
+                                    % (self.host, request["credential_id"], why))
         return pem_text(credential["certificatePEM"]), request.get("private_key"), credential["id"]
 
     def step_apply(self):
@@ -524,10 +546,11 @@ class ActionModule(ActionBase):
             return result
         args = dict(action="apply", paths=want["paths"], owner=want["owner"], group=want["group"], key_mode=want["key_mode"],
                     attrs=plan["attrs"], fix_dir=plan["fix_dir"], remove=plan["remove"], verify_url=self.verify_url(),
-                    verify_timeout=want["verify_timeout"])
+                    verify_timeout=want["verify_timeout"], metrics=self.metrics())
         if plan["deploy"]:
             args["certificate_pem"], args["key_pem"], result["diff"]["after"]["credential_id"] = self.new_pair(plan)
             args["discard_staged_key"] = plan.get("discard_staged_key", "") if args["key_pem"] else ""
+            args["expected_key"] = self.registered(HELD_VAR)["held"].get("key_public_sha256") or ""
         args["finish_swap"] = plan.get("finish_swap", False)
         domain = self.registered(START_VAR)["domain"]
         if plan["write_ca"]:

@@ -156,6 +156,14 @@ def serial_hex(certificate):
     return "%032x" % certificate.serial_number
 
 
+def validity_timestamps(certificate):
+    """(notBefore, notAfter) of a certificate as Unix times (cryptography < 42 has only the naive UTC attributes)."""
+    if hasattr(certificate, "not_valid_after_utc"):
+        return certificate.not_valid_before_utc.timestamp(), certificate.not_valid_after_utc.timestamp()
+    utc = datetime.timezone.utc
+    return certificate.not_valid_before.replace(tzinfo=utc).timestamp(), certificate.not_valid_after.replace(tzinfo=utc).timestamp()
+
+
 def credential_id_of(certificate):
     """The credential UUID that an OKMS certificate's serial number encodes, None if it cannot be one."""
     serial = certificate.serial_number

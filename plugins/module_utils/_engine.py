@@ -24,7 +24,7 @@ The role's data (plan_play):
 
 from __future__ import annotations
 
-from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate, pem_text
+from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate, parse_timestamp, pem_text
 
 READY = "READY"
 DELETING = "DELETING"
@@ -124,11 +124,32 @@ def private_key_drift(key_problem, key_public, certificate_public, key_path):
     return []
 
 
-def renewal(status, expires_in_days, renew_before_days):
-    """Renew a live credential that expires within renew_before_days (0 turns renewal off); EXPIRED is status_drift's."""
-    if renew_before_days and status != EXPIRED and expires_in_days is not None and expires_in_days <= renew_before_days:
-        return [reason("renew_before_days", "it expires in %s days, within renew_before_days=%d" % (expires_in_days, renew_before_days))]
-    return []
+def renew_window_days(lifetime_days, renew_before_days, renew_fraction=0):
+    """Days before its expiry from which a credential is due: renew_before_days, or earlier once ``renew_fraction`` of its
+    lifetime has passed (cert-manager's renewBefore and 2/3 of the lifetime); 0 turns either off."""
+    days = float(renew_before_days or 0)
+    if renew_fraction and lifetime_days:
+        days = max(days, (1.0 - renew_fraction) * lifetime_days)
+    return days
+
+
+def lifetime_days(credential):
+    """Days from a credential's createdAt to its expiredAt (None when the API gives no dates)."""
+    try:
+        return (parse_timestamp(credential.get("expiredAt")) - parse_timestamp(credential.get("createdAt"))).total_seconds() / 86400.0
+    except (TypeError, ValueError):
+        return None
+
+
+def renewal(status, expires_in_days, renew_before_days, lifetime=None, renew_fraction=0):
+    """Renew a live credential that expires within renew_window_days (both 0 turn renewal off); EXPIRED is status_drift's."""
+    window = renew_window_days(lifetime, renew_before_days, renew_fraction)
+    if not window or status == EXPIRED or expires_in_days is None or expires_in_days > window:
+        return []
+    if window > (renew_before_days or 0):
+        return [reason("renew_fraction", "it expires in %s days: %d%% of its %d-day lifetime has passed, renew_fraction=%s"
+                       % (expires_in_days, round(100 * (lifetime - expires_in_days) / lifetime), round(lifetime), renew_fraction))]
+    return [reason("renew_before_days", "it expires in %s days, within renew_before_days=%d" % (expires_in_days, renew_before_days))]
 
 
 def decide_replacement(regenerate, drift, renew):
@@ -193,7 +214,8 @@ def credential_reasons(want, credential_id, credential):
     found += identity_urns_drift(credential.get("identityURNs"), want["identity_urns"])
     found += description_drift(credential.get("description"), want["description"])
     found += key_origin_drift(credential, want["mode"] == "csr", wanted_type=want["certificate_type"])
-    found += renewal(credential.get("status"), credential.get("expires_in_days"), want["renew_before_days"])
+    found += renewal(credential.get("status"), credential.get("expires_in_days"), want["renew_before_days"], lifetime_days(credential),
+                     want.get("renew_fraction", 0))
     return found
 
 

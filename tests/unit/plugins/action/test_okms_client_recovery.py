@@ -260,3 +260,30 @@ def test_a_cloned_host_gets_its_own_credential_and_the_source_keeps_its_own(emul
     subprocess.run(["cp", "-a", play.vars["src"]["okms_client_dir"] + "/.", play.vars["clone"]["okms_client_dir"]], check=True)
     only_clone.run()
     assert source in [item["id"] for item in census(play, emulator, "src")[0]]
+
+
+def test_two_controllers_one_after_the_other_never_overwrite_the_key_in_place(emulator, tmp_path, tmp_path_factory, monkeypatch):
+    """The second controller planned before the first put its pair in place: its pair does not go over the first's."""
+    first = Play(emulator, tmp_path, ["d1"], okms_client_mode="per_host")
+    second = Play(emulator, tmp_path, ["d1"], okms_client_mode="per_host")
+    controllers = [str(tmp_path_factory.mktemp("controller-a")), str(tmp_path_factory.mktemp("controller-b"))]
+    for runtime in controllers:
+        os.chmod(runtime, 0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", controllers[1])
+    second.registered = dict(d1={})
+    for step, register, once in (("check", action.WANT_VAR, False), ("start", action.START_VAR, True), ("read", action.HELD_VAR, False),
+                                 ("plan", action.PLANS_VAR, True)):
+        second.step(step, register, once=once)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", controllers[0])
+    first.run()
+    winner = serial_of(first, "d1")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", controllers[1])
+    second.step("request", action.REQUEST_VAR)
+    with pytest.raises(AnsibleActionFail, match="changed since this run read the host"):
+        second.step("apply")
+    assert serial_of(first, "d1") == winner and pair_matches(first, "d1")
+    assert len(census(first, emulator, "d1")[0]) == 2
+    # Its next run adopts its staged key (the pair in place is replaced, like any replacement): one credential, no key lost.
+    second.run()
+    live, keyless = census(first, emulator, "d1")
+    assert [item["id"] for item in live] == [serial_of(first, "d1")] and keyless == [] and pair_matches(first, "d1")
