@@ -258,7 +258,7 @@ class ActionModule(ActionBase):
         if issuing and listed is None and not self._task.check_mode:
             # The credentials that new ones replace include leftovers with the hosts' names: found now, deleted once the new pairs work.
             listed = self.list_owned(api, wants, helds, now)
-        return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], listed=listed or [], cli=cli)
+        return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], copy_from=plans["copy_from"], listed=listed or [], cli=cli)
 
     def list_owned(self, api, wants, helds, now):
         """One listing of the domain; only the credentials the play's hosts may own are kept."""
