@@ -16,7 +16,7 @@ VENV_READY := $(VENV)/.dev-requirements-installed
 PIPELINE_STEPS := sanity units coverage emulator-tests integration fleet ansible-lint docs-lint changelog-lint galaxy-build \
 	galaxy-install
 # The version matrix: one tests/requirements-CORE.txt per ansible-core release, naming its Python ("# python: X.Y").
-MATRIX_CORES := $(patsubst tests/requirements-%.txt,%,$(filter-out tests/requirements-dev.txt,$(wildcard tests/requirements-*.txt)))
+MATRIX_CORES := $(patsubst tests/requirements-%.txt,%,$(shell grep -l '^# python: ' tests/requirements-*.txt))
 MATRIX_STEPS := $(foreach core,$(MATRIX_CORES),sanity-$(core) units-$(core) roles-$(core))
 
 .PHONY: test demo bench venv clean constraints $(PIPELINE_STEPS) $(MATRIX_STEPS)
