@@ -324,7 +324,7 @@ class ActionModule(ActionBase):
             listed = self.list_owned(api, wants, helds, now)
         if state == "present":
             self.recover(api, hosts, plans, listed or [], journals, staged)
-        return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], listed=listed or [], cli=cli)
+        return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], copy_from=plans["copy_from"], listed=listed or [], cli=cli)
 
     # Recovery: what crashed or failed runs left (the decisions are lifecycle's)
 

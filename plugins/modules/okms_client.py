@@ -51,6 +51,10 @@ options:
     type: str
     required: true
     choices: [check, start, read, plan, request, apply, cleanup]
+notes:
+  - "IAM actions (prefix C(okms:apiovh:)) on the domain, for the role: C(resource/get) (step V(start)), C(credential/get),
+    C(credential/create) (step V(request)) and C(credential/delete) (steps V(apply) with C(okms_client_state=absent),
+    and V(cleanup)). The hosts' identities need C(okms:apikms:random/get) for the access check (a warning without it)."
 seealso:
   - module: okms.access.okms_client_files
   - module: okms.access.okms_certificate
