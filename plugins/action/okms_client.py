@@ -401,8 +401,6 @@ class ActionModule(ActionBase):
             if proof is None and candidate["id"] in recorded:
                 proof = lifecycle.PROOF_RECORDED
             what, why = lifecycle.leftover(proof, key_held=False, adopted_already=False)
-            if proof == lifecycle.PROOF_REPLACED:
-                what, why = lifecycle.DELETE, "a new credential replaced it, and a run stopped before deleting it"
             if what == lifecycle.DELETE:
                 plan["delete"].append(dict(id=candidate["id"], name=name, proof=proof, why=why))
             else:
