@@ -6,72 +6,180 @@
 # This module_utils is PRIVATE: it is not part of the collection's public interface and may change or go away
 # without notice in any release. Do not import it from outside okms.access.
 
-"""Reading the credentials of a whole fleet at once: GETs by id in parallel, or the domain's listing when it is cheaper.
+"""The fleet's rules, as pure functions: which inventory hosts are due for the role, and what an audit finds.
 
-The API has no call that returns several credentials by id, and nothing tells how many credentials a domain holds (M)
-before its listing is walked. So the choice between N GETs by id (N/``workers`` rounds, in parallel) and the listing
-(ceil(M / page size) pages, one after the other) is made while walking: pages are fetched as long as the pages walked
-so far cost less than GETting the ids still missing; then the missing ones are read by id. This never costs more than
-about twice the cheaper of the two, whatever M is (the rent-or-buy argument), and is exactly the listing when the
-listing is cheaper from the start.
+okms_audit (the action plugin behind the playbooks okms.access.renew and okms.access.audit) lists each KMS domain once
+and asks these functions; the reasons come from the role's own rules (_engine.credential_reasons, _engine.host_reasons),
+so a host is due exactly when the role would replace its credential.
 """
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import datetime
+import re
 
-# GETs by id at once: each thread has its own API client (connection), all share the play's authentication.
-PARALLEL_READS = 8
-# What one list page costs, in GETs by id: 20 measured on the emulator with pages of 1,000 credentials (scripts/bench.py,
-# "page cost"). Over a network every request also pays a round trip, so a page costs fewer GETs than this: the walk then
-# stops earlier than it could, which costs GETs, never a wrong result.
-PAGE_COST = 20.0
+from ansible_collections.okms.access.plugins.module_utils import _engine as engine
+from ansible_collections.okms.access.plugins.module_utils._credential import parse_timestamp
 
-
-def rounds(count, workers=PARALLEL_READS):
-    """How long ``count`` GETs by id take, in GETs one after the other."""
-    return -(-count // workers)
+CREATING = "CREATING"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOUR_MINUTE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+# Reasons that mean the host has no working access now: a maintenance window never holds them back.
+LAPSED = ("credential", "status", "private_key_path", "certificate")
+FINDINGS = ("orphans", "expiring", "expired", "error", "stuck_creating", "duplicates", "without_credential", "identity_drift")
 
 
-def read_many(make_reader, keys, workers=PARALLEL_READS):
-    """{key: make_reader()(key)} for every key, ``workers`` at a time, one reader per thread."""
-    keys = list(keys)
-    if not keys:
-        return {}
-    local = threading.local()
+# Maintenance windows
 
-    def read(key):
-        if getattr(local, "reader", None) is None:
-            local.reader = make_reader()
-        return local.reader(key)
+def window_problem(window):
+    """Why ``window`` ({days: [mon..sun], start: "HH:MM" (UTC), hours: 0 < h <= 168}) is not a window (None when it is)."""
+    if not isinstance(window, dict) or set(window) - {"days", "start", "hours"} or "start" not in window or "hours" not in window:
+        return "give a dict with start (\"HH:MM\", UTC), hours (its length) and optionally days (mon to sun, default every day)"
+    days = window.get("days", WEEKDAYS)
+    if not isinstance(days, (list, tuple)) or not days or any(str(day).lower()[:3] not in WEEKDAYS for day in days):
+        return "days: %r is not a list of week days (mon, tue, wed, thu, fri, sat, sun)" % (days,)
+    if not _HOUR_MINUTE.match(str(window["start"])):
+        return "start: %r is not a time of day such as \"02:00\" (UTC)" % (window["start"],)
+    try:
+        hours = float(window["hours"])
+    except (TypeError, ValueError):
+        hours = 0
+    if not 0 < hours <= 168:
+        return "hours: %r is not a length from above 0 to 168 hours" % (window["hours"],)
+    return None
 
-    with ThreadPoolExecutor(max_workers=min(workers, len(keys))) as pool:
-        return dict(zip(keys, pool.map(read, keys)))
+
+def window_state(window, now):
+    """(inside, next start) of the maintenance window at ``now``; (True, None) without a window (always open)."""
+    if not window:
+        return True, None
+    days = set(str(day).lower()[:3] for day in window.get("days", WEEKDAYS))
+    hour, minute = (int(part) for part in _HOUR_MINUTE.match(str(window["start"])).groups())
+    length = datetime.timedelta(hours=float(window["hours"]))
+    inside, upcoming = False, None
+    # A window that started up to 7 days ago may still be open; the next one starts within 8 days.
+    for offset in range(-7, 9):
+        day = now.date() + datetime.timedelta(days=offset)
+        if WEEKDAYS[day.weekday()] not in days:
+            continue
+        start = datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=datetime.timezone.utc)
+        if start <= now < start + length:
+            inside = True
+        if start > now and upcoming is None:
+            upcoming = start
+    return inside, upcoming
 
 
-def read_credentials(make_get, pages, ids, workers=PARALLEL_READS, page_cost=PAGE_COST):
-    """({id: credential or None}, listing or None): the credentials ``ids``, by id in parallel or from the listing.
+# One host
 
-    ``make_get()`` makes a function id -> credential or None (one per thread); ``pages`` is an iterator of the listing's
-    pages (lists whose attribute ``more`` says whether another follows: _client.ListPage), walked only while that is
-    cheaper. The listing is returned when it was walked to its end (then it holds every
-    credential of the domain, and an id it lacks does not exist), None otherwise.
+def live(credentials):
+    return [item for item in credentials if item.get("status") != engine.DELETING]
+
+
+def credential_of_name(named):
+    """The credential a host of that name uses, seen from the API alone: the READY one that expires last, else the newest."""
+    candidates = live(named)
+    if not candidates:
+        return None
+    ready = [item for item in candidates if item.get("status") == engine.READY]
+    return max(ready or candidates, key=lambda item: (item.get("expiredAt") or "", item.get("createdAt") or ""))
+
+
+def host_status(want, named, held, window, now):
+    """What the audit and renew know of one host, and whether the role would replace its credential (``due``).
+
+    ``named``: the domain's credentials called ``want["name"]``, with expires_in_days; ``held``: what the host module read
+    on the host (check_hosts) or None; ``window``: window_state() at ``now``. A due host whose credential still works past
+    the next window's start is ``held_back`` (the role does not run on it before the window).
     """
-    missing, found = set(ids), {}
-    if rounds(len(missing), workers) > page_cost:
-        listing, walked = [], 0
-        for page in pages:
-            walked += 1
-            listing.extend(page)
-            for item in page:
-                if item.get("id") in missing:
-                    missing.discard(item["id"])
-                    found[item["id"]] = item
-            if not getattr(page, "more", True):
-                found.update((credential_id, None) for credential_id in missing)
-                return found, listing
-            if walked * page_cost >= rounds(len(missing), workers):
-                break
-    found.update(read_many(make_get, sorted(missing), workers))
-    return found, None
+    known = dict((item["id"], item) for item in named)
+    if held is not None:
+        held = engine.held_with_credential(want, held, known, named)
+        credential_id = held.get("credential_id") or ""
+        credential = known.get(credential_id) if credential_id else None
+        reasons = engine.host_reasons(want, held, credential)
+        if not held.get("credential_id") and not reasons:
+            reasons = [engine.reason("credential", "the host holds no certificate")]
+    else:
+        credential = credential_of_name(named)
+        credential_id = credential["id"] if credential else ""
+        if credential is None:
+            reasons = [engine.reason("credential", "the domain has no credential called %r" % want["name"])]
+        else:
+            reasons = engine.credential_reasons(want, credential_id, credential)
+    inside, upcoming = window
+    lapses = credential is None or any(item["reason"] in LAPSED for item in reasons) or (
+        upcoming is not None and credential.get("expiredAt") and parse_timestamp(credential["expiredAt"]) <= upcoming)
+    due = bool(reasons)
+    held_back = due and not inside and not lapses
+    return dict(host=want["host"], name=want["name"], okms_id=want["okms_id"], credential_id=credential_id,
+                status=credential.get("status") if credential else None, expired_at=credential.get("expiredAt") if credential else None,
+                expires_in_days=credential.get("expires_in_days") if credential else None, due=due and not held_back,
+                held_back=held_back, reasons=reasons, checked=held is not None)
+
+
+# The fleet
+
+def _ids(credentials):
+    return [dict(id=item["id"], name=item.get("name"), status=item.get("status"), expired_at=item.get("expiredAt")) for item in credentials]
+
+
+def findings(statuses, listed, held_ids, name_pattern, creating_minutes, now):
+    """What an audit finds in one domain: ``statuses`` (host_status of its hosts), ``listed`` (the domain's listing),
+    ``held_ids`` (credential ids that probed hosts hold), ``name_pattern`` (a compiled regex: the credentials in scope)."""
+    in_scope = [item for item in live(listed) if name_pattern.search(item.get("name") or "")]
+    host_names = set(status["name"] for status in statuses)
+    by_name = {}
+    for item in in_scope:
+        by_name.setdefault(item.get("name"), []).append(item)
+    creating_limit = now - datetime.timedelta(minutes=creating_minutes)
+    found = dict(
+        orphans=_ids(item for item in in_scope if item.get("name") not in host_names and item["id"] not in held_ids),
+        expiring=[_host_view(status) for status in statuses
+                  if any(item["reason"] in ("renew_before_days", "renew_fraction") for item in status["reasons"])],
+        expired=_ids(item for item in in_scope if item.get("status") == engine.EXPIRED),
+        error=_ids(item for item in in_scope if item.get("status") == engine.ERROR),
+        stuck_creating=_ids(item for item in in_scope if item.get("status") == CREATING and _created_before(item, creating_limit)),
+        duplicates=[dict(name=name, ids=sorted(item["id"] for item in items)) for name, items in sorted(by_name.items(), key=lambda pair: str(pair[0]))
+                    if len(items) > 1],
+        without_credential=[_host_view(status) for status in statuses if not status["status"]],
+        identity_drift=[_host_view(status) for status in statuses if any(item["reason"] == "identity_urns" for item in status["reasons"])],
+    )
+    return found
+
+
+def _created_before(credential, limit):
+    try:
+        return parse_timestamp(credential.get("createdAt")) < limit
+    except ValueError:
+        return False
+
+
+def _host_view(status):
+    return dict(host=status["host"], name=status["name"], credential_id=status["credential_id"],
+                expires_in_days=status["expires_in_days"], reasons=[item["message"] for item in status["reasons"]])
+
+
+def table(statuses, found, limit):
+    """A readable report: one line per due, held-back or flagged host, then each finding (at most ``limit`` rows each)."""
+    lines = ["%-32s %-36s %-9s %8s  %s" % ("HOST", "CREDENTIAL", "STATUS", "DAYS", "DUE / REASONS")]
+    shown = [status for status in statuses if status["due"] or status["held_back"] or status["reasons"]]
+    for status in shown[:limit]:
+        verdict = "due" if status["due"] else ("held back" if status["held_back"] else "-")
+        days = "-" if status["expires_in_days"] is None else status["expires_in_days"]
+        row = (status["host"], status["credential_id"] or "(none)", status["status"] or "-", days, verdict,
+               "; ".join(item["message"] for item in status["reasons"]))
+        lines.append("%-32s %-36s %-9s %8s  %s: %s" % row)
+    if len(shown) > limit:
+        lines.append("... %d more hosts (see the JSON report)" % (len(shown) - limit))
+    lines.append("%d hosts: %d due, %d held back until the maintenance window, %d up to date"
+                 % (len(statuses), sum(1 for item in statuses if item["due"]), sum(1 for item in statuses if item["held_back"]),
+                    sum(1 for item in statuses if not item["reasons"])))
+    for kind in FINDINGS:
+        rows = found[kind]
+        lines.append("%s: %d" % (kind, len(rows)))
+        for row in rows[:limit]:
+            lines.append("  " + ", ".join("%s=%s" % (key, row[key]) for key in sorted(row) if key != "reasons"))
+        if len(rows) > limit:
+            lines.append("  ... %d more" % (len(rows) - limit))
+    return lines

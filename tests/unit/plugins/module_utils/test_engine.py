@@ -188,6 +188,8 @@ def test_shared_mode(case, helds, credentials, expected, kept_id):
     plans = engine.plan_play(hosts, credentials, [], CA_SUM, dict((host, CLI_SUM) for host, dummy, dummy in hosts))
     found = dict((host, (plan["issue"], plan["deploy"], plan["copy_from"])) for host, plan in plans["hosts"].items())
     assert found == expected
+    # The play copies from one host: the first that a host copies from.
+    assert plans["copy_from"] == next((copy_from for dummy, dummy, copy_from in expected.values() if copy_from), "")
     assert (plans["kept"] or {}).get("id") == kept_id
     for host, plan in plans["hosts"].items():
         assert plan["kept_id"] == (kept_id or "")
@@ -209,22 +211,6 @@ def test_listed_credentials_stand_in_for_reads_by_id():
     assert [item["reason"] for item in plans["hosts"]["h1"]["reasons"]] == ["renew_before_days"]
 
 
-# (case, plan's old, listed, new id, kept id, expected stale ids)
-STALE_CASES = [
-    ("previous credential", [dict(id=ID1, name="h1")], [], ID3, "", [ID1]),
-    ("leftovers with the host's name", [], [credential(ID1), credential(ID2, name="h2"), credential(ID3)], ID3, "", [ID1]),
-    ("previous and leftover, once each", [dict(id=ID1, name="h1")], [credential(ID1), credential(ID2)], ID3, "", [ID1, ID2]),
-    ("being deleted", [], [credential(ID1, status="DELETING")], ID3, "", []),
-    ("the kept one stays", [dict(id=ID1, name="h1")], [credential(ID2)], "", ID2, [ID1]),
-]
-
-
-@pytest.mark.parametrize("case, old, listed, new_id, kept_id, expected", STALE_CASES, ids=[row[0] for row in STALE_CASES])
-def test_replaced_credentials(case, old, listed, new_id, kept_id, expected):
-    plan = dict(old=old, kept_id=kept_id)
-    assert [item["id"] for item in engine.replaced_credentials(plan, want(), listed, new_id)] == expected
-
-
 def test_absent_per_host_deletes_its_name_and_its_certificates_credential():
     listed = [credential(ID1, name="renamed"), credential(ID2), credential(ID3, name="h2")]
     plans = engine.plan_play([("h1", want(state="absent"), held())], {}, listed, None, {})
@@ -242,13 +228,21 @@ def test_absent_shared_deletes_once_on_the_first_host():
     assert plans["h2"] == dict(delete=[], remove=[], remove_dir=False, changes=False)
 
 
+@pytest.mark.parametrize("mode", ["csr", "per_host", "shared"])
+def test_absent_copies_from_no_host(mode):
+    # The role reads the play's copy_from in a `when:` with state=absent too (ansible-core 2.16 and 2.18 fail on a
+    # missing key there, where 2.19 lets it pass).
+    hosts = [(host, dict(w, state="absent", mode=mode), h) for host, w, h in shared_hosts(held(), nothing_held())]
+    assert engine.plan_play(hosts, {}, [shared_credential()], None, {})["copy_from"] == ""
+
+
 def test_absent_with_nothing_left_changes_nothing():
     plans = engine.plan_play([("h1", want(state="absent"), nothing_held())], {}, [], None, {})
     assert plans["hosts"]["h1"]["changes"] is False
 
 
 def test_no_host():
-    assert engine.plan_play([], {}, [], CA_SUM, {}) == dict(hosts={}, kept=None)
+    assert engine.plan_play([], {}, [], CA_SUM, {}) == dict(hosts={}, kept=None, copy_from="")
 
 
 # (regenerate, drift, renewal, expected decision, expected reason codes)
@@ -329,3 +323,36 @@ def test_plans_do_not_change_their_inputs():
     before = copy.deepcopy((w, h, c))
     plan_one(w, h, c)
     assert (w, h, c) == before
+
+
+# certificateType as the API reports it: EC is ECDSA (OVH's control panel), missing is the API's default, unknown is kept
+CERTIFICATE_TYPE_CASES = [
+    # (case, reported, wanted, expected reason codes, warns)
+    ("same type", "ECDSA", "ECDSA", [], False),
+    ("EC is ECDSA", "EC", "ECDSA", [], False),
+    ("lower case ec", "ec", "ECDSA", [], False),
+    ("missing is the default ECDSA", None, "ECDSA", [], False),
+    ("empty is the default ECDSA", "", "ECDSA", [], False),
+    ("missing, RSA asked", None, "RSA", ["certificate_type"], False),
+    ("EC, RSA asked", "EC", "RSA", ["certificate_type"], False),
+    ("RSA, ECDSA asked", "RSA", "ECDSA", ["certificate_type"], False),
+    ("rsa in lower case", "rsa", "RSA", [], False),
+    ("nothing asked", "RSA", None, [], False),
+    ("unknown type never replaces", "ED25519", "ECDSA", [], True),
+    ("unknown type never replaces RSA either", "ED25519", "RSA", [], True),
+]
+
+
+@pytest.mark.parametrize("case, reported, wanted, codes, warns", CERTIFICATE_TYPE_CASES, ids=[row[0] for row in CERTIFICATE_TYPE_CASES])
+def test_certificate_type_rule(case, reported, wanted, codes, warns):
+    api_credential = credential(fromCSR=False, certificateType=reported)
+    assert [item["reason"] for item in engine.key_origin_drift(api_credential, False, wanted_type=wanted)] == codes
+    assert bool(engine.certificate_type_warning(api_credential)) == warns
+
+
+def test_the_role_keeps_an_ec_credential_and_warns_about_an_unknown_one():
+    assert plan_one(want(mode="per_host"), held(), credential(fromCSR=False, certificateType="EC"))["reasons"] == []
+    plan = plan_one(want(mode="per_host"), held(), credential(fromCSR=False, certificateType="X25519"))
+    assert plan["deploy"] is False and plan["changes"] is False
+    assert plan["access_warning"] is True
+    assert plan["warnings"] and "X25519" in plan["warnings"][0] and "kept" in plan["warnings"][0]
