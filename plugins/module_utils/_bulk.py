@@ -23,10 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 # GETs by id at once: each thread has its own API client (connection), all share the play's authentication.
 PARALLEL_READS = 8
-# What one list page costs, in GETs by id: 20 measured on the emulator with pages of 1,000 credentials (scripts/bench.py,
+# What one list page costs, in GETs by id: 8.1 measured on the emulator with pages of 1,000 credentials (scripts/bench.py,
 # "page cost"). Over a network every request also pays a round trip, so a page costs fewer GETs than this: the walk then
 # stops earlier than it could, which costs GETs, never a wrong result.
-PAGE_COST = 20.0
+PAGE_COST = 8.0
 
 
 def rounds(count, workers=PARALLEL_READS):
