@@ -10,6 +10,12 @@ First it copies the repository to build/ansible_collections/okms/access (Ansible
 and gives ansible-test a pip bootstrap script that works offline (install_pip_bootstrap.py). Then it runs
 every step asked for, even after a failure, prints a summary with each step's time, and exits 1 when any
 step failed. A step that tests nothing fails: no integration target, a target that did not run, no test collected.
+
+The version matrix: the steps above run on the pinned ansible-core of tests/requirements-dev.txt (Python 3.11);
+the steps NAME-CORE (sanity-2.16, units-2.21, roles-2.16, ...) run on the other ansible-core releases of MATRIX,
+each in its own virtualenv build/venv-CORE (made from tests/requirements-CORE.txt when absent or out of date) and
+its own collection copy build/matrix/CORE/ansible_collections/okms/access, with its own emulator for the role
+targets. `make test` runs those steps in a second lane, beside the first lane's steps (LANES).
 """
 
 from __future__ import annotations
@@ -18,11 +24,16 @@ import os
 import re
 import shutil
 import signal
+import glob
+import hashlib
 import subprocess
 import sys
 import tarfile
+import tempfile
+import threading
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,44 +55,107 @@ INTEGRATION_STATE = BUILD / 'emulator-integration'
 VENV_BIN = Path(sys.executable).parent
 
 
+def matrix() -> dict[str, str]:
+    """The other ansible-core releases tested, and the Python of each: one tests/requirements-CORE.txt per release,
+    with a line "# python: X.Y". Today the oldest that meta/runtime.yml accepts (requires_ansible) and the newest;
+    the pinned one (tests/requirements-dev.txt) runs the first lane on Python 3.11."""
+    found = {}
+    for path in sorted((REPO / 'tests').glob('requirements-*.txt')):
+        python = re.search(r'^# python: (\d+\.\d+)$', path.read_text(encoding='utf-8'), re.MULTILINE)
+        if python:
+            found[path.stem.split('-', 1)[1]] = python.group(1)
+    return found
+
+
+MATRIX = matrix()
+# The integration targets that run on every ansible-core of MATRIX: the roles and the shipped playbooks.
+MATRIX_TARGET_PREFIX = 'role_'
+
+
 class StepFailed(Exception):
     """A step failed for a reason that its commands' exit codes do not show (nothing tested, a leak, ...)."""
 
 
-def tool_env(**extra: str) -> dict:
-    """The environment of every tool: the virtualenv first on PATH, collections looked up in build/."""
+@dataclass(frozen=True)
+class Core:
+    """One ansible-core under test: its Python, the bin directory of its virtualenv, its collections root."""
+
+    version: str
+    python: str
+    bin: Path
+    root: Path
+
+    @property
+    def collection(self) -> Path:
+        return self.root / 'ansible_collections' / 'okms' / 'access'
+
+
+PINNED = Core('pinned', PYTHON_VERSION, VENV_BIN, BUILD)
+
+# Where the output of this thread's commands and messages goes: our stdout, or the log of a step run in a second lane.
+_OUTPUT = threading.local()
+
+
+def output():
+    return getattr(_OUTPUT, 'stream', sys.stdout)
+
+
+def say(text: str) -> None:
+    print(text, file=output(), flush=True)
+
+
+def tool_env(core: Core = PINNED, **extra: str) -> dict:
+    """The environment of every tool: CORE's virtualenv first on PATH, collections looked up in CORE's root."""
     env = dict(os.environ)
-    env['PATH'] = '%s%s%s' % (VENV_BIN, os.pathsep, env.get('PATH', ''))
-    env['VIRTUAL_ENV'] = str(VENV_BIN.parent)
-    env['ANSIBLE_COLLECTIONS_PATH'] = str(BUILD)
+    env['PATH'] = '%s%s%s' % (core.bin, os.pathsep, env.get('PATH', ''))
+    env['VIRTUAL_ENV'] = str(core.bin.parent)
+    env['ANSIBLE_COLLECTIONS_PATH'] = str(core.root)
     if not sys.stdout.isatty():
         env['NO_COLOR'] = '1'
     env.update(extra)
     return env
 
 
-def run(cmd: list[str], env: dict | None = None, log: Path | None = None) -> None:
-    """Run CMD in the collection copy; its output goes to our stdout, or only to LOG when given."""
-    print('$ %s' % ' '.join(cmd), flush=True)
-    if log is None:
-        result = subprocess.run(cmd, cwd=COLLECTION, env=env or tool_env(), stdin=subprocess.DEVNULL, check=False)
-    else:
-        with log.open('w', encoding='utf-8') as out:
-            result = subprocess.run(cmd, cwd=COLLECTION, env=env or tool_env(), stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=subprocess.STDOUT, check=False)
-    if result.returncode != 0:
-        raise StepFailed('%s exited with %d' % (cmd[0], result.returncode))
+# Commands running now, in any lane: stopped when the pipeline is interrupted.
+_RUNNING: set[subprocess.Popen] = set()
+
+
+def run(cmd: list[str], env: dict | None = None, log: Path | None = None, core: Core = PINNED) -> None:
+    """Run CMD in CORE's collection copy; its output goes to output(), or only to LOG when given."""
+    say('$ %s' % ' '.join(cmd))
+    out = log.open('w', encoding='utf-8') if log is not None else output()
+    try:
+        with subprocess.Popen(cmd, cwd=core.collection, env=env or tool_env(core), stdin=subprocess.DEVNULL,
+                              stdout=None if out is sys.stdout else out, stderr=subprocess.STDOUT) as proc:
+            _RUNNING.add(proc)
+            try:
+                returncode = proc.wait()
+            finally:
+                _RUNNING.discard(proc)
+    finally:
+        if log is not None:
+            out.close()
+    if returncode != 0:
+        raise StepFailed('%s exited with %d' % (cmd[0], returncode))
+
+
+def sanity(core: Core) -> None:
+    ignores = sorted(str(path.relative_to(core.collection)) for path in (core.collection / 'tests' / 'sanity').glob('ignore-*.txt'))
+    if ignores:
+        raise StepFailed('sanity ignore files are not allowed: %s' % ', '.join(ignores))
+    run(['ansible-test', 'sanity', '--python', core.python, '--color', 'no'], core=core)
+
+
+def units(core: Core) -> None:
+    run(['ansible-test', 'units', '--python', core.python, '--requirements', '--color', 'no'], core=core)
 
 
 def step_sanity() -> None:
-    ignores = sorted(str(path.relative_to(COLLECTION)) for path in (COLLECTION / 'tests' / 'sanity').glob('ignore-*.txt'))
-    if ignores:
-        raise StepFailed('sanity ignore files are not allowed: %s' % ', '.join(ignores))
-    run(['ansible-test', 'sanity', '--python', PYTHON_VERSION, '--color', 'no'])
+    sanity(PINNED)
 
 
 def step_units() -> None:
-    run(['ansible-test', 'units', '--python', PYTHON_VERSION, '--requirements', '--color', 'no'])
+    units(PINNED)
 
 
 # Line coverage of the code that unit tests must cover on their own: the module_utils and the role's plugins.
@@ -106,15 +180,19 @@ def step_coverage() -> None:
         raise StepFailed('unit tests cover %s%% of %s, below %d%%' % (total.group(1), ', '.join(COVERAGE_INCLUDE), COVERAGE_MIN))
 
 
-def step_emulator_tests() -> None:
+def emulator_tests(core: Core) -> None:
     # pytest exits 5 when it collected no test: run() turns that into a failure too.
-    run([sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', 'tests/emulator/tests'],
-        env=tool_env(PYTHONPATH=str(COLLECTION / 'tests' / 'emulator')))
+    run([str(core.bin / 'python'), '-m', 'pytest', '-p', 'no:cacheprovider', 'tests/emulator/tests'],
+        env=tool_env(core, PYTHONPATH=str(core.collection / 'tests' / 'emulator')), core=core)
 
 
-def integration_targets() -> set[str]:
+def step_emulator_tests() -> None:
+    emulator_tests(PINNED)
+
+
+def integration_targets(core: Core = PINNED) -> set[str]:
     """Targets ansible-test must run: every target but setup_*/prepare_* and hidden ones (run as dependencies)."""
-    root = COLLECTION / 'tests' / 'integration' / 'targets'
+    root = core.collection / 'tests' / 'integration' / 'targets'
     targets = set()
     for path in root.iterdir() if root.is_dir() else []:
         if not path.is_dir():
@@ -123,6 +201,19 @@ def integration_targets() -> set[str]:
         hidden = aliases.exists() and 'hidden' in aliases.read_text(encoding='utf-8').split()
         if not path.name.startswith(('setup_', 'prepare_')) and not hidden:
             targets.add(path.name)
+    return targets
+
+
+def chosen_targets(available: set[str]) -> list[str]:
+    """The targets of AVAILABLE to run: those that INTEGRATION_TARGETS="a b" names (while working on them), else all."""
+    chosen = set(os.environ.get('INTEGRATION_TARGETS', '').split())
+    unknown = sorted(chosen - integration_targets())
+    if unknown:
+        raise StepFailed('INTEGRATION_TARGETS names unknown targets: %s' % ', '.join(unknown))
+    targets = sorted(chosen & available if chosen else available)
+    if not targets:
+        raise StepFailed('no integration target to run (INTEGRATION_TARGETS names none of %s)' % ', '.join(sorted(available))
+                         if chosen else 'tests/integration/targets/ holds no target to run')
     return targets
 
 
@@ -149,51 +240,59 @@ def load_yaml(path: Path):
         return yaml.safe_load(handle)
 
 
-def write_integration_config(info: dict) -> None:
+def write_integration_config(info: dict, core: Core) -> None:
     """tests/integration/integration_config.yml: ansible-test passes it to every target as extra vars."""
-    path = COLLECTION / 'tests' / 'integration' / 'integration_config.yml'
+    path = core.collection / 'tests' / 'integration' / 'integration_config.yml'
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w', encoding='utf-8') as handle:
         handle.write('---\n# Written by scripts/pipeline.py for this run of the emulator.\n')
         yaml.safe_dump({'okms_emulator': info}, handle, default_flow_style=False)
 
 
-def step_integration() -> None:
-    expected = integration_targets()
-    # INTEGRATION_TARGETS="a b" runs only those targets (while working on them); the full step runs every target.
-    chosen = os.environ.get('INTEGRATION_TARGETS', '').split()
-    if chosen:
-        unknown = sorted(set(chosen) - expected)
-        if unknown:
-            raise StepFailed('INTEGRATION_TARGETS names unknown targets: %s' % ', '.join(unknown))
-        expected = set(chosen)
-    if not expected:
-        raise StepFailed('tests/integration/targets/ holds no target to run')
-    shutil.rmtree(INTEGRATION_STATE, ignore_errors=True)
-    emulator = Emulator(INTEGRATION_STATE, python=sys.executable)
+def integration(core: Core, targets: list[str], state: Path, log: Path) -> None:
+    """Run TARGETS in CORE's collection copy against an emulator of its own (state in STATE), at -vvv into LOG;
+    then fail if the output holds a secret of that emulator or if one of the TARGETS did not run."""
+    shutil.rmtree(state, ignore_errors=True)
+    # The emulator dies with the thread that started it (PR_SET_PDEATHSIG): this one, which also stops it.
+    emulator = Emulator(state, python=sys.executable)
     try:
         info = emulator.start()
     except HarnessError as exc:
         raise StepFailed(str(exc)) from exc
     problems = []
     try:
-        print('emulator: %s (state %s)' % (info['api_url'], INTEGRATION_STATE), flush=True)
-        write_integration_config(info)
-        print('output of the run at -vvv: %s (secrets are looked for there once it ends)' % INTEGRATION_LOG, flush=True)
+        say('emulator: %s (state %s)' % (info['api_url'], state))
+        write_integration_config(info, core)
+        say('output of the run at -vvv: %s (secrets are looked for there once it ends)' % log)
         # --continue-on-error: one failing target must not hide the results of the others.
-        run(['ansible-test', 'integration', '--python', PYTHON_VERSION, '--requirements', '--allow-destructive',
-             '--continue-on-error', '--color', 'no', '-vvv'] + sorted(chosen), log=INTEGRATION_LOG)
+        run(['ansible-test', 'integration', '--python', core.python, '--requirements', '--allow-destructive',
+             '--continue-on-error', '--color', 'no', '-vvv'] + targets, log=log, core=core,
+            env=tool_env(core, **lock_directory(core)))
     except StepFailed as exc:
         problems.append(str(exc))
     finally:
         emulator.stop()
-    text = INTEGRATION_LOG.read_text(encoding='utf-8', errors='replace')
-    secrets = secrets_of(info, issued_tokens(INTEGRATION_STATE))
-    problems += check_integration_output(text, expected, secrets)
+    text = log.read_text(encoding='utf-8', errors='replace')
+    secrets = secrets_of(info, issued_tokens(state))
+    problems += check_integration_output(text, set(targets), secrets)
     if problems:
-        print('--- last lines of %s (secrets masked) ---' % INTEGRATION_LOG)
-        print(redacted_tail(text, secrets, 150))
+        say('--- last lines of %s (secrets masked) ---' % log)
+        say(redacted_tail(text, secrets, 150))
         raise StepFailed('; '.join(problems))
+
+
+def lock_directory(core: Core) -> dict:
+    """The modules' lock directory (XDG_RUNTIME_DIR) of a matrix copy: its own, so that two copies running the same
+    target at once do not wait for each other's locks. The pinned copy keeps the caller's."""
+    if core is PINNED:
+        return {}
+    directory = core.root / 'run'
+    directory.mkdir(mode=0o700, exist_ok=True)
+    return {'XDG_RUNTIME_DIR': str(directory)}
+
+
+def step_integration() -> None:
+    integration(PINNED, chosen_targets(integration_targets()), INTEGRATION_STATE, INTEGRATION_LOG)
 
 
 def check_integration_output(text: str, expected: set[str], secrets: dict) -> list[str]:
@@ -201,10 +300,10 @@ def check_integration_output(text: str, expected: set[str], secrets: dict) -> li
     problems = ['%s found in the output (lines %s)' % (kind, ', '.join(map(str, lines[:10])))
                 for kind, lines in find_leaks(text, secrets).items()]
     if not problems:
-        print('secret scan: none of %s, no "PRIVATE KEY" and no "Bearer <token>" in the output'
-              % ', '.join('%d %s' % (len(values), kind) for kind, values in secrets.items()))
+        say('secret scan: none of %s, no "PRIVATE KEY" and no "Bearer <token>" in the output'
+            % ', '.join('%d %s' % (len(values), kind) for kind, values in secrets.items()))
     ran = targets_run(text)
-    print('targets run: %s' % (', '.join(sorted(ran)) or 'none'))
+    say('targets run: %s' % (', '.join(sorted(ran)) or 'none'))
     failed = targets_failed(text, ran)
     if failed:
         problems.append('targets failed: %s' % ', '.join(failed))
@@ -246,12 +345,18 @@ def files_that_must_ship() -> set[str]:
     return found
 
 
+ARTIFACTS = BUILD / 'artifact'
+
+
+def build_artifact() -> Path:
+    """ansible-galaxy collection build into build/artifact/; the tarball's path."""
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    run(['ansible-galaxy', 'collection', 'build', '--output-path', str(ARTIFACTS)])
+    return ARTIFACTS / ('okms-access-%s.tar.gz' % load_yaml(COLLECTION / 'galaxy.yml')['version'])
+
+
 def step_galaxy_build() -> None:
-    output = BUILD / 'artifact'
-    shutil.rmtree(output, ignore_errors=True)
-    run(['ansible-galaxy', 'collection', 'build', '--output-path', str(output)])
-    version = load_yaml(COLLECTION / 'galaxy.yml')['version']
-    with tarfile.open(output / ('okms-access-%s.tar.gz' % version)) as artifact:
+    with tarfile.open(build_artifact()) as artifact:
         names = set(artifact.getnames())
     missing = sorted(files_that_must_ship() - names)
     shipped = sorted(name for name in names if any(name == banned or name.startswith(banned + '/') for banned in NOT_SHIPPED))
@@ -260,7 +365,116 @@ def step_galaxy_build() -> None:
         raise StepFailed('the artifact misses %s; it ships development files %s' % (missing or 'nothing', shipped or 'none'))
 
 
-# The order of `make test`.
+# No server answers there (a closed port of this machine): ansible-galaxy fails as soon as it asks one.
+NO_GALAXY = 'https://127.0.0.1:9/api/'
+
+
+def step_galaxy_install() -> None:
+    """The tarball installs as on a machine without Galaxy (README "Air-gapped installs"), then its docs load."""
+    artifact = build_artifact()
+    with tempfile.TemporaryDirectory(prefix='galaxy-install.', dir=BUILD) as target:
+        # Only what the command installs counts: not the collections that the ansible package brings (site-packages).
+        env = tool_env(ANSIBLE_GALAXY_SERVER=NO_GALAXY, ANSIBLE_COLLECTIONS_PATH=target, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false')
+        run(['ansible-galaxy', 'collection', 'install', str(artifact), '-p', target], env=env)
+        run(['ansible-doc', '--json', 'okms.access.okms_certificate'], env=env, log=BUILD / 'galaxy-install-doc.json')
+        installed = sorted(path.relative_to(target).as_posix() for path in Path(target).glob('ansible_collections/*/*'))
+    say('installed without Galaxy: %s' % ', '.join(installed))
+    if installed != ['ansible_collections/okms/access']:
+        raise StepFailed('the offline install brought %s, expected only okms/access' % installed)
+
+
+# The version matrix: a virtualenv and a collection copy per ansible-core of MATRIX, made once per run (the virtualenv
+# only when its requirements changed), by the first step of that ansible-core.
+_MATRIX_LOCK = threading.Lock()
+_MATRIX_READY: dict[str, Core] = {}
+
+
+def find_python(version: str) -> str:
+    """An interpreter of Python VERSION that runs: pythonX.Y on PATH, else one of pyenv's (a pyenv shim may have
+    no Python behind it)."""
+    candidates = [shutil.which('python%s' % version)]
+    pyenv_root = os.environ.get('PYENV_ROOT', os.path.expanduser('~/.pyenv'))
+    candidates += sorted(glob.glob(os.path.join(pyenv_root, 'versions', '%s.*' % version, 'bin', 'python%s' % version)), reverse=True)
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, '-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])'],
+                               capture_output=True, text=True, check=False)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    raise StepFailed('no Python %s found (python%s on PATH, or pyenv): install it to test ansible-core on it' % (version, version))
+
+
+def requirements_digest(version: str) -> str:
+    """What the virtualenv of VERSION is made from: tests/requirements-VERSION.txt and the constraints it names."""
+    digest = hashlib.sha256()
+    for name in ('requirements-%s.txt' % version, 'constraints-%s.txt' % version):
+        path = REPO / 'tests' / name
+        digest.update(path.read_bytes() if path.exists() else b'')
+    return digest.hexdigest()
+
+
+def matrix_venv(version: str, python: str) -> Path:
+    """build/venv-VERSION with tests/requirements-VERSION.txt, made again when that file or its constraints change."""
+    venv = BUILD / ('venv-%s' % version)
+    stamp = venv / '.requirements-installed'
+    wanted = requirements_digest(version)
+    if stamp.exists() and stamp.read_text(encoding='utf-8') == wanted:
+        return venv / 'bin'
+    started = time.monotonic()
+    shutil.rmtree(venv, ignore_errors=True)
+    interpreter = find_python(python)
+    say('virtualenv %s: Python %s (%s), tests/requirements-%s.txt' % (venv, python, interpreter, version))
+    for cmd in ([interpreter, '-m', 'venv', str(venv)],
+                [str(venv / 'bin' / 'python'), '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
+                 '-r', str(REPO / 'tests' / ('requirements-%s.txt' % version))]):
+        result = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=output(), stderr=subprocess.STDOUT, check=False)
+        if result.returncode != 0:
+            raise StepFailed('making the virtualenv %s failed: %s exited with %d' % (venv, ' '.join(cmd[:3]), result.returncode))
+    stamp.write_text(wanted, encoding='utf-8')
+    say('virtualenv %s: made in %.1f s' % (venv, time.monotonic() - started))
+    return venv / 'bin'
+
+
+def matrix_core(version: str) -> Core:
+    """ansible-core VERSION of MATRIX, ready: its virtualenv, its collection copy, ansible-test's pip bootstrap."""
+    with _MATRIX_LOCK:
+        if version not in _MATRIX_READY:
+            core = Core(version, MATRIX[version], matrix_venv(version, MATRIX[version]), BUILD / 'matrix' / version)
+            sync_collection(core.root)
+            # The bootstrap script is named after the pip version that this ansible-test installs.
+            run([str(core.bin / 'python'), str(REPO / 'scripts' / 'install_pip_bootstrap.py')], core=core)
+            _MATRIX_READY[version] = core
+        return _MATRIX_READY[version]
+
+
+def matrix_steps(version: str) -> dict:
+    """The steps of ansible-core VERSION: sanity, units (with the emulator's tests on a Python the pinned steps do
+    not use) and the targets named MATRIX_TARGET_PREFIX* (the roles and playbooks), each against its own emulator."""
+
+    def step_sanity_core() -> None:
+        sanity(matrix_core(version))
+
+    def step_units_core() -> None:
+        core = matrix_core(version)
+        units(core)
+        if core.python != PYTHON_VERSION:
+            emulator_tests(core)
+
+    def step_roles_core() -> None:
+        core = matrix_core(version)
+        targets = chosen_targets({name for name in integration_targets(core) if name.startswith(MATRIX_TARGET_PREFIX)})
+        integration(core, targets, core.root / 'emulator-integration', core.root / 'integration-vvv.log')
+
+    python = MATRIX[version]
+    extra = " and the emulator's tests" if python != PYTHON_VERSION else ''
+    return {
+        'sanity-%s' % version: ('ansible-test sanity on ansible-core %s, Python %s' % (version, python), step_sanity_core),
+        'units-%s' % version: ('ansible-test units%s on ansible-core %s, Python %s' % (extra, version, python), step_units_core),
+        'roles-%s' % version: ('the %s* integration targets on ansible-core %s, Python %s, against their own emulator'
+                               % (MATRIX_TARGET_PREFIX, version, python), step_roles_core),
+    }
+
+
+# Every step; `make test` runs the steps of each lane in this order, the lanes side by side (LANES).
 STEPS = {
     'sanity': ('ansible-test sanity, no ignore file', step_sanity),
     'units': ('ansible-test units', step_units),
@@ -272,23 +486,34 @@ STEPS = {
     'docs-lint': ('antsibull-docs lint-collection-docs --plugin-docs', step_docs_lint),
     'changelog-lint': ('antsibull-changelog lint', step_changelog_lint),
     'galaxy-build': ('ansible-galaxy collection build: what ships and what does not', step_galaxy_build),
+    'galaxy-install': ('ansible-galaxy collection install of the built tarball with no Galaxy server reachable', step_galaxy_install),
 }
+PINNED_STEPS = list(STEPS)
+for _version in MATRIX:
+    STEPS.update(matrix_steps(_version))
+# Lane 1: the pinned ansible-core, its output on stdout. Lane 2: the matrix, each step's output in build/logs/STEP.log;
+# it runs mostly beside lane 1's integration step, which waits on the emulator more than it computes.
+LANES = (PINNED_STEPS, [name for name in STEPS if name not in PINNED_STEPS])
+LOGS = BUILD / 'logs'
 
 
-def prepare() -> None:
-    """Copy the repository to build/ and make ansible-test's pip bootstrap work offline."""
+def prepare(names: list[str]) -> None:
+    """Copy the repository to build/ and make ansible-test's pip bootstrap work offline, for the pinned steps of NAMES
+    (the matrix steps make their own copies): a run of matrix steps leaves the copy of another run alone."""
     if '%d.%d' % sys.version_info[:2] != PYTHON_VERSION:
         sys.exit('the pipeline needs Python %s, this is %s: remove .venv and run make with PYTHON=python%s'
                  % (PYTHON_VERSION, sys.version.split()[0], PYTHON_VERSION))
+    if not set(names) & set(PINNED_STEPS):
+        return
     started = time.monotonic()
     sync_collection(BUILD)
     install_pip_bootstrap()
     print('prepared %s in %.1f s' % (COLLECTION, time.monotonic() - started), flush=True)
 
 
-def run_step(index: int, total: int, name: str) -> tuple[bool, float, str]:
+def run_step(name: str, label: str) -> tuple[bool, float, str]:
     description, function = STEPS[name]
-    print('\n==> [%d/%d] %s: %s' % (index, total, name, description), flush=True)
+    say('\n==> %s %s: %s' % (label, name, description))
     started = time.monotonic()
     try:
         function()
@@ -296,11 +521,46 @@ def run_step(index: int, total: int, name: str) -> tuple[bool, float, str]:
     except StepFailed as exc:
         ok, note = False, str(exc)
     except Exception as exc:  # pylint: disable=broad-exception-caught  # a broken step must not stop the others
-        traceback.print_exc()
+        traceback.print_exc(file=output())
         ok, note = False, 'error in the pipeline itself: %r' % exc
     elapsed = time.monotonic() - started
-    print('<== %s: %s in %.1f s%s' % (name, 'PASSED' if ok else 'FAILED', elapsed, (': ' + note) if note else ''), flush=True)
+    say('<== %s: %s in %.1f s%s' % (name, 'PASSED' if ok else 'FAILED', elapsed, (': ' + note) if note else ''))
     return ok, elapsed, note
+
+
+def run_lane(names: list[str], results: dict, lane: str = '') -> None:
+    """Run the steps NAMES one after the other into RESULTS; in a second lane, each into build/logs/STEP.log."""
+    for index, name in enumerate(names, 1):
+        label = '[%s%d/%d]' % (lane and lane + ' ', index, len(names))
+        if not lane:
+            results[name] = run_step(name, label)
+            continue
+        log = LOGS / ('%s.log' % name)
+        print('\n--> %s %s started beside lane 1 (output: %s)' % (label, name, log.relative_to(REPO)), flush=True)
+        with log.open('w', encoding='utf-8') as _OUTPUT.stream:
+            results[name] = run_step(name, label)
+        del _OUTPUT.stream
+        ok, elapsed, note = results[name]
+        print('<-- %s %s: %s in %.1f s%s' % (label, name, 'PASSED' if ok else 'FAILED', elapsed, (': ' + note) if note else ''), flush=True)
+
+
+def run_lanes(lanes: list[list[str]]) -> dict:
+    """The first lane here, the others in threads beside it; the results of every step, by name."""
+    results: dict = {}
+    LOGS.mkdir(parents=True, exist_ok=True)
+    threads = [threading.Thread(target=run_lane, args=(names, results, 'lane %d' % number), daemon=True)
+               for number, names in enumerate(lanes[1:], 2) if names]
+    for thread in threads:
+        thread.start()
+    try:
+        run_lane(lanes[0], results)
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        for proc in list(_RUNNING):
+            proc.kill()
+        raise
+    return results
 
 
 def main(argv: list[str]) -> int:
@@ -311,14 +571,20 @@ def main(argv: list[str]) -> int:
     # On SIGTERM, unwind like on Ctrl-C so that a running emulator is stopped.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = time.monotonic()
-    prepare()
-    results = [(name,) + run_step(index, len(names), name) for index, name in enumerate(names, 1)]
+    prepare(names)
+    # Steps named on the command line run one after the other; `make test` runs the LANES side by side.
+    results = run_lanes([names] if argv else [list(lane) for lane in LANES])
     print('\n==== okms.access test pipeline')
-    for name, ok, elapsed, note in results:
-        print('  %-15s %-7s %7.1f s  %s' % (name, 'passed' if ok else 'FAILED', elapsed, note))
-    failed = sum(1 for result in results if not result[1])
+    for name in names:
+        ok, elapsed, note = results[name]
+        lane = '' if argv or name in LANES[0] else ' (lane 2)'
+        print('  %-15s %-7s %7.1f s%s  %s' % (name, 'passed' if ok else 'FAILED', elapsed, lane, note))
+        if not ok and (LOGS / ('%s.log' % name)).exists() and lane:
+            print('    last lines of %s:' % (LOGS / ('%s.log' % name)).relative_to(REPO))
+            print(''.join('      ' + line for line in (LOGS / ('%s.log' % name)).read_text(errors='replace').splitlines(True)[-40:]))
+    failed = sum(1 for name in names if not results[name][0])
     print('  %-15s %-7s %7.1f s' % ('total', '', time.monotonic() - started))
-    print('pipeline: %d passed, %d failed' % (len(results) - failed, failed))
+    print('pipeline: %d passed, %d failed' % (len(names) - failed, failed))
     return 1 if failed else 0
 
 

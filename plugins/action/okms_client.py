@@ -323,8 +323,8 @@ class ActionModule(ActionBase):
             # Leftovers with the hosts' names: found now, deleted once the new pairs work when provably ours, else reported.
             listed = self.list_owned(api, wants, helds, now)
         if state == "present":
-            self.recover(api, hosts, plans, listed or [], journals, staged)
-        return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], listed=listed or [], cli=cli)
+            self.recover(api, hosts, plans, listed or [], journals, staged, credentials)
+        return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], copy_from=plans["copy_from"], listed=listed or [], cli=cli)
 
     # Recovery: what crashed or failed runs left (the decisions are lifecycle's)
 
@@ -358,7 +358,7 @@ class ActionModule(ActionBase):
             found[host] = (what, why, owner, held)
         return found
 
-    def recover(self, api, hosts, plans, listed, journals, staged):
+    def recover(self, api, hosts, plans, listed, journals, staged, credentials):
         """Adopt staged keys, finish swaps, and sort what earlier runs left: deleted at cleanup when provably ours, else reported.
 
         Every host's plan gets ``delete`` (credentials for its cleanup, with the proof and why), ``possible_orphans`` (ids
@@ -382,9 +382,14 @@ class ActionModule(ActionBase):
                     plan["delete"].append(dict(id=held["replaced_id"], name=credential_name(listed, held["replaced_id"]),
                                                proof=lifecycle.PROOF_REPLACED, why=why))
             elif what == lifecycle.STAGED_DISCARD_KEY:
+                # Removed only if it is still the key read: by then it may be another run's new key.
                 plan["discard_staged_key"] = held["staged_key_public_sha256"]
+                plan["remove"] = [path for path in plan["remove"] if path != hosts_want(hosts, host)["paths"]["key_new"]]
         for name, journal in journals.items():
             self.sort_leftovers(api, name, journal, hosts, plans, listed, holders)
+        names = dict((item["id"], item.get("name")) for item in list(listed) + [item for item in credentials.values() if item])
+        for host, want, held in hosts:
+            plans["hosts"][host]["clone_of"] = clone_of(host, want, held, names.get(held.get("credential_id")), holders)
         for host, plan in plans["hosts"].items():
             plan["cleanup"] = bool(plan["deploy"] or plan["delete"])
         if not self._task.check_mode:
@@ -411,8 +416,6 @@ class ActionModule(ActionBase):
             if proof is None and candidate["id"] in recorded:
                 proof = lifecycle.PROOF_RECORDED
             what, why = lifecycle.leftover(proof, key_held=False, adopted_already=False)
-            if proof == lifecycle.PROOF_REPLACED:
-                what, why = lifecycle.DELETE, "a new credential replaced it, and a run stopped before deleting it"
             if what == lifecycle.DELETE:
                 plan["delete"].append(dict(id=candidate["id"], name=name, proof=proof, why=why))
             else:
@@ -547,11 +550,12 @@ class ActionModule(ActionBase):
         args = dict(action="apply", paths=want["paths"], owner=want["owner"], group=want["group"], key_mode=want["key_mode"],
                     attrs=plan["attrs"], fix_dir=plan["fix_dir"], remove=plan["remove"], verify_url=self.verify_url(),
                     verify_timeout=want["verify_timeout"], metrics=self.metrics())
+        if plan.get("clone_of"):
+            result.setdefault("warnings", []).append("%s: %s It gets its own credential; the other one is left alone." % (self.host, plan["clone_of"]))
         if plan["deploy"]:
             args["certificate_pem"], args["key_pem"], result["diff"]["after"]["credential_id"] = self.new_pair(plan)
-            args["discard_staged_key"] = plan.get("discard_staged_key", "") if args["key_pem"] else ""
             args["expected_key"] = self.registered(HELD_VAR)["held"].get("key_public_sha256") or ""
-        args["finish_swap"] = plan.get("finish_swap", False)
+        args.update(finish_swap=plan.get("finish_swap", False), discard_staged_key=plan.get("discard_staged_key", ""))
         domain = self.registered(START_VAR)["domain"]
         if plan["write_ca"]:
             args["ca_pem"] = domain["ca_pem"]
@@ -664,6 +668,18 @@ class ActionModule(ActionBase):
             journal["retire"] = sorted(item["id"] for item in kept if "outside this run" in item["why"])
             journal["creates"] = [item for item in journal["creates"] if item.get("id") not in settled]
         update_journal(self.journal(self.want["name"]), change)
+
+
+def clone_of(host, want, held, name, holders):
+    """csr and per_host modes: why the host's certificate is another host's ("" when it is not): its credential (called
+    ``name``) is called another name than the host's (a copy of another host's files), or another host holds it too."""
+    if want["mode"] == "shared" or not held.get("credential_id") or name == want["name"]:
+        return ""
+    others = [other for other in holders.get(held["credential_id"], []) if other != host]
+    if name is None and not others:
+        return ""
+    return "its certificate is the one of credential %s%s%s: a copy of another host?" % (
+        held["credential_id"], ", called %r" % name if name else "", ", which %s holds too" % ", ".join(others) if others else "")
 
 
 def recovery_needed(helds, journals):

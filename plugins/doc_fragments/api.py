@@ -108,8 +108,9 @@ notes:
   - Exactly one authentication method may be configured across all these places, either O(application_key) +
     O(application_secret) + O(consumer_key), or O(client_id) + O(client_secret). Otherwise the module fails and says
     which values it found where, without showing secret values.
-  - Use C(module_defaults) with the action group C(group/okms.access.okms) to set these options once for every module
-    of the collection.
+  - Modules - use C(module_defaults) with the action group C(group/okms.access.okms) to set these options once for every
+    module of the collection. The lookup C(okms.access.okms_secret) is not a module and does not read C(module_defaults) -
+    pass it the options, or use the C(OVH_*) variables or C(ovh.conf).
 requirements:
   - requests
 """

@@ -23,6 +23,8 @@ options:
       - For tests, and to plan ahead (which credentials would be renewed on a given date).
     type: str
 notes:
-  - A credential's certificate carries the credential id as its serial number (the UUID read as a 128-bit number),
-    so a certificate file is enough to find its credential again.
+  - OVH's examples show a credential's certificate with the credential id as its serial number (the UUID read as a
+    128-bit number), for credentials that the API makes; no OVH document promises it for every credential. The modules
+    use it to find a certificate's credential with one GET, and when a serial names no credential they find it by the
+    certificate's SHA-256 fingerprint among the credentials of its name (one listing).
 """

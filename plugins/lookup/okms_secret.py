@@ -34,8 +34,6 @@ options:
     type: str
 notes:
   - "IAM actions (prefix C(okms:apiovh:)): C(secret/get) and C(secret/version/getData)."
-  - The C(module_defaults) of the action group do not apply to lookups; pass the connection options, or use the
-    C(OVH_*) variables or C(ovh.conf).
 seealso:
   - module: okms.access.okms_secret
   - module: okms.access.okms_secret_info

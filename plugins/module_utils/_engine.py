@@ -383,7 +383,8 @@ def plan_absent(want, held, listed, first):
 
 
 def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_checksum=None):
-    """The plan of every host of the play.
+    """The plan of every host of the play, the shared credential kept (shared mode) and the host that the play copies
+    the shared key from (``copy_from``, "" when none: always "" with state=absent, whose plans have no copy).
 
     ``hosts``: [(host, want, held)] in play order; ``credentials``: {id: credential or None} read by id;
     ``listed``: the credentials a listing found ([] without one); ``cli_checksums``: {host: checksum of its okms.yaml};
@@ -399,7 +400,7 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_che
     state = hosts[0][1]["state"] if hosts else "present"
     if state == "absent":
         return dict(hosts=dict((host, plan_absent(want, held, listed, index == 0)) for index, (host, want, held) in enumerate(hosts)),
-                    kept=None)
+                    kept=None, copy_from="")
     shared = shared_choice(views) if hosts and hosts[0][1]["mode"] == "shared" else None
     for (host, want, held), (dummy, credential, dummy_reasons) in zip(hosts, views):
         plans[host] = plan_host(want, held, credential, ca_checksum, cli_checksums.get(host), shared)
@@ -410,7 +411,8 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_che
         plans[host]["access_failed"] = plans[host]["access_failed"] and not plans[host]["changes"]
         # the apply step runs for a host with a warning to report, even when it has nothing to change
         plans[host]["access_warning"] = access_warning(plans[host], held) or bool(plans[host]["warnings"])
-    return dict(hosts=plans, kept=shared[0] if shared else None)
+    copy_from = next((plan["copy_from"] for plan in plans.values() if plan["copy_from"]), "")
+    return dict(hosts=plans, kept=shared[0] if shared else None, copy_from=copy_from)
 
 
 def play_problems(wants, batch_is_play):

@@ -197,6 +197,9 @@ options:
     type: bool
     default: true
 notes:
+  - "IAM actions (prefix C(okms:apiovh:)) on the domain: C(credential/get), C(credential/create) (a new or replacement
+    credential) and C(credential/delete) (a replaced credential, O(state=absent), and the recovery after a lost create
+    call). Check mode needs C(credential/get) only."
   - After a create call whose outcome is unknown (connection lost, timeout, HTTP 5xx), the module first waits until 5
     seconds have passed since it stopped waiting for the answer, since the server may still carry the call out, then
     lists the credentials called O(name) that it had not seen before. It touches only those it can prove are its own - a

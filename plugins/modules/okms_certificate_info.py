@@ -64,6 +64,9 @@ options:
 requirements:
   - cryptography >= 3.4
   - jmespath (only for O(query))
+notes:
+  - "IAM actions (prefix C(okms:apiovh:)): C(resource/get) to read the domains (without O(okms_id), or with
+    O(include_domain=true)), C(credential/get) to read the credentials."
 seealso:
   - module: okms.access.okms_certificate
 """
@@ -165,8 +168,8 @@ credentials:
       sample: "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"
     serial:
       description:
-        - Serial number of the certificate as 32 lowercase hex digits, as C(openssl x509 -serial) prints it. For an OKMS
-          certificate it is the credential id without its dashes.
+        - Serial number of the certificate as 32 lowercase hex digits, as C(openssl x509 -serial) prints it. OVH's examples
+          show it equal to the credential id without its dashes; the collection does not rely on that.
         - V(null) until the credential is C(READY).
       type: str
       sample: 5a3a6e276f1c4d8e9c552f0d2a4b1e77

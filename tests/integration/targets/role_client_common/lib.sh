@@ -66,23 +66,27 @@ setup() {
     playbook clean.yml || { echo "FAILED: deleting the credentials of an earlier run" >&2; exit 1; }
 }
 
-playbook() {  # playbook PLAYBOOK [ARGS...]: exit code of ansible-playbook, its output on stdout and in $LOG
+# playbook PLAYBOOK [ARGS...]: exit code of ansible-playbook, its output on stdout and in $LOG; PLAYBOOK is a file
+# beside this one, or a playbook of the collection (okms.access.NAME).
+playbook() {
+    local path=$COMMON/$1
+    [[ $1 == okms.access.* ]] && path=$1
     set +e
-    ansible-playbook -i "$WORK/inventory.yml" "$COMMON/$1" -e "@$CONFIG" "${VERBOSITY[@]}" "${@:2}" 2>&1 | tee "$LOG"
+    ansible-playbook -i "$WORK/inventory.yml" "$path" -e "@$CONFIG" "${VERBOSITY[@]}" "${@:2}" 2>&1 | tee "$LOG"
     local rc=${PIPESTATUS[0]}
     set -e
     return "$rc"
 }
 
-# run "WHAT" CHANGED UNCHANGED [ARGS...]: the role on the three hosts (site.yml), then the recap is checked:
-# CHANGED and UNCHANGED are comma-separated hosts that must have changed something / nothing. The emulator's
-# counters are reset first, so that `requests` checks this run only.
+# run "WHAT" CHANGED UNCHANGED [ARGS...]: the role on the three hosts (site.yml, or the playbook $SITE), then the
+# recap is checked: CHANGED and UNCHANGED are comma-separated hosts that must have changed something / nothing. The
+# emulator's counters are reset first, so that `requests` checks this run only.
 run() {
     local what=$1 changed=$2 unchanged=$3
     step "$what"
     "$PYTHON" "$COMMON/role_test.py" "$CONFIG" reset
     rm -f "$WORK"/hosts/*/handler-ran
-    playbook site.yml "${@:4}" || { echo "FAILED: $what: ansible-playbook failed" >&2; exit 1; }
+    playbook "${SITE:-site.yml}" "${@:4}" || { echo "FAILED: $what: ansible-playbook failed" >&2; exit 1; }
     "$PYTHON" "$COMMON/role_test.py" recap "$LOG" --changed "$changed" --unchanged "$unchanged"
 }
 

@@ -188,6 +188,8 @@ def test_shared_mode(case, helds, credentials, expected, kept_id):
     plans = engine.plan_play(hosts, credentials, [], CA_SUM, dict((host, CLI_SUM) for host, dummy, dummy in hosts))
     found = dict((host, (plan["issue"], plan["deploy"], plan["copy_from"])) for host, plan in plans["hosts"].items())
     assert found == expected
+    # The play copies from one host: the first that a host copies from.
+    assert plans["copy_from"] == next((copy_from for dummy, dummy, copy_from in expected.values() if copy_from), "")
     assert (plans["kept"] or {}).get("id") == kept_id
     for host, plan in plans["hosts"].items():
         assert plan["kept_id"] == (kept_id or "")
@@ -226,13 +228,21 @@ def test_absent_shared_deletes_once_on_the_first_host():
     assert plans["h2"] == dict(delete=[], remove=[], remove_dir=False, changes=False)
 
 
+@pytest.mark.parametrize("mode", ["csr", "per_host", "shared"])
+def test_absent_copies_from_no_host(mode):
+    # The role reads the play's copy_from in a `when:` with state=absent too (ansible-core 2.16 and 2.18 fail on a
+    # missing key there, where 2.19 lets it pass).
+    hosts = [(host, dict(w, state="absent", mode=mode), h) for host, w, h in shared_hosts(held(), nothing_held())]
+    assert engine.plan_play(hosts, {}, [shared_credential()], None, {})["copy_from"] == ""
+
+
 def test_absent_with_nothing_left_changes_nothing():
     plans = engine.plan_play([("h1", want(state="absent"), nothing_held())], {}, [], None, {})
     assert plans["hosts"]["h1"]["changes"] is False
 
 
 def test_no_host():
-    assert engine.plan_play([], {}, [], CA_SUM, {}) == dict(hosts={}, kept=None)
+    assert engine.plan_play([], {}, [], CA_SUM, {}) == dict(hosts={}, kept=None, copy_from="")
 
 
 # (regenerate, drift, renewal, expected decision, expected reason codes)
