@@ -117,7 +117,7 @@ class ActionModule(ActionBase):
         """The domain's credentials, once, at the largest page size."""
         params = dict((key, value) for key, value in self._task.args.items() if key not in OPTIONS)
         params.update(wants[0]["api"])
-        client = client_from_params(params)
+        client = client_from_params(params, environ=ClientAction.environment(self))
         api = CredentialApi(client, okms_id)
         now = utc_now()
         return api, [with_expiry(item, now) for item in client.iter_list(api.path, page_size=LIST_PAGE_SIZE)]

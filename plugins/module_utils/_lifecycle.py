@@ -164,6 +164,8 @@ def leftover(proof, key_held, adopted_already):
     """
     if proof is None:
         return REPORT, "nothing proves it is ours: reported as a possible orphan, never deleted"
+    if proof == PROOF_REPLACED:
+        return DELETE, "a new credential replaced it, and a run stopped before deleting it"
     if key_held or proof == PROOF_CSR:
         if adopted_already:
             return REPORT, "another credential was adopted already: this one, ours too, is a duplicate to delete by hand"

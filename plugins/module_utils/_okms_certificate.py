@@ -711,7 +711,7 @@ class OkmsCertificate(OkmsModuleBase):
             targets = [credential] if credential is not None else []
         else:
             targets = self.api.list_named(self.params["name"])
-        to_delete = [credential for credential in targets if credential.get("status") != DELETING]
+        to_delete = [credential for credential in targets if lifecycle.deletion(credential, self.params["name"], lifecycle.PROOF_ASKED)[0]]
         self.result["diff"] = dict(before=dict(credentials=[diff_view(self.result_of(credential)) for credential in to_delete]),
                                    after=dict(credentials=[]))
         self.result["deleted"] = [credential["id"] for credential in to_delete] if self.module.check_mode else []

@@ -20,15 +20,19 @@ description:
     C(okms_client__start), C(okms_client__held), C(okms_client__plans), C(okms_client__request),
     C(okms_client__shared_key)); they are meant for the role's C(tasks/main.yml), not for playbooks.
   - V(check) checks and resolves the host's variables, before any API call.
-  - V(start), once per play - the play's variables together, one authentication for the play, the KMS domain's CA and
-    endpoints.
-  - V(read) - the host's files and its access to the domain over mutual TLS.
+  - V(start), once per play - the play's variables together, the lock of each credential name of the play (held until
+    the playbook's process ends; not in check mode), one authentication for the play, the KMS domain's CA and endpoints.
+  - V(read) - the host's files (staged ones included) and its access to the domain over mutual TLS.
   - V(plan), once per play - one GET by id per credential that the hosts' certificates name, or one listing when a host
-    has none; then what each host needs and why.
-  - V(request) - the new credential of the host (in V(shared) mode, of the play), without waiting for it.
+    has none or an earlier run left something; then what each host needs and why, and what to do with what earlier runs
+    left (adopt a staged key, finish a swap, delete what this controller's record proves its own, report the rest).
+  - V(request) - the new credential of the host (in V(shared) mode, of the play), without waiting for it; an API-key
+    create call is recorded on the controller before and after it, until its key is on a host.
   - V(apply) - waits for the new certificate, puts the new pair in place, fixes the files and checks the access; with
     C(okms_client_state=absent), deletes the credentials and removes the files.
-  - V(cleanup) - deletes the credentials that the new pairs replace.
+  - V(cleanup) - deletes the credentials that the new pairs replace and those the plan proved left by earlier runs, unless
+    another host holds one, it is called another name, or (V(shared) mode) hosts outside the run may hold it; names what
+    it deletes and what it keeps.
 author:
   - okms.access contributors (@okms-access)
 extends_documentation_fragment:
@@ -78,7 +82,11 @@ held:
   returned: step is read
   type: dict
 hosts:
-  description: The plan of each host - C(issue), C(deploy), C(copy_from), C(reasons), C(old), the file work, C(changes).
+  description:
+    - The plan of each host - C(issue), C(deploy), C(copy_from), C(reasons), C(old), the file work, C(changes); and what
+      earlier runs left - C(adopt_id) (a credential whose key is staged on the host, put in place instead of a new one),
+      C(finish_swap), C(discard_staged_key), C(delete) (credentials provably left by this controller's runs, deleted at
+      cleanup), C(possible_orphans) (reported, never deleted), C(clone_of) (why the host's certificate is another host's).
   returned: step is plan
   type: dict
 reasons:
@@ -95,4 +103,25 @@ deleted:
   returned: step is cleanup, or apply with state absent
   type: list
   elements: str
+deletions:
+  description: Each deleted credential - C(id), C(name) and C(why).
+  returned: step is cleanup, or apply with state absent
+  type: list
+  elements: dict
+kept:
+  description:
+    - Credentials the step could have deleted but kept - C(id), C(name) and C(why) (another host holds it, it is called
+      another name, hosts outside the run may hold it); each is also a warning.
+  returned: step is cleanup, or apply with state absent
+  type: list
+  elements: dict
+possible_orphans:
+  description: Ids of credentials of the name that nothing proves this controller's; reported, never deleted.
+  returned: step is cleanup
+  type: list
+  elements: str
+adopted:
+  description: The credential whose staged key an earlier run left, put in place (empty when none).
+  returned: step is apply
+  type: str
 """

@@ -125,7 +125,7 @@ options:
     type: dict
   discard_staged_key:
     description:
-      - With O(action=stage) (or O(action=apply) with O(key_pem)), the public key SHA-256 of a staged key to remove first
+      - With O(action=stage) or O(action=apply), the public key SHA-256 of a staged key to remove first
         (what a read found and the plan discards). A staged key with another public key is never removed; the stage
         fails rather than overwrite it.
     type: str
@@ -355,10 +355,12 @@ class HostFiles:
         """Remove the staged key that the plan chose to discard, only if it is still the one read (another run may own a new one)."""
         expected = self.params["discard_staged_key"]
         if not expected or self.module.check_mode:
-            return
+            return False
         public_der, dummy = read_private_key_public_der(self.paths["key_new"])
-        if public_der is not None and public_key_sha256(public_der) == expected:
-            os.remove(self.paths["key_new"])
+        if public_der is None or public_key_sha256(public_der) != expected:
+            return False
+        os.remove(self.paths["key_new"])
+        return True
 
     def stage(self):
         """A new key beside the current one: API-generated (key_pem) or made here, with its CSR."""
@@ -400,6 +402,7 @@ class HostFiles:
     def apply(self):
         """The new pair once it matches, then owners and modes, the CA, the okms-cli file, leftovers; then the access check."""
         params, paths, changed = self.params, self.paths, False
+        changed = self.discard_staged_key()
         if params["fix_dir"]:
             self.make_dir()
             changed = True

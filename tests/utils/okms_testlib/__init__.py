@@ -9,6 +9,10 @@ role_client_* integration targets share.
 - playbook: ansible-playbook runs, their PLAY RECAP and what to expect of it, a shared ansible.cfg;
 - certificates: the credential id that a client certificate's serial number encodes;
 - secret_scan: look for secrets in test output without printing one;
+- census: what a fault left, through the API and the disk (lost keys, duplicates, foreign deletes, mismatched pairs,
+  unsafe files, leaks);
+- crash: a process tree killed at a point found by watching (the API, a marker file, the stop hook);
+- role_faults: the rows of the role's fault targets (crashes, concurrent runs, partial shared runs, cloned hosts);
 - fleet: an SSH fleet of hosts in their own network namespaces (also a command: ``fleet.py up|down``).
 
 Scripts put ``tests/utils`` on sys.path and import ``okms_testlib.<module>``.

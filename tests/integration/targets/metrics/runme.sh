@@ -53,7 +53,8 @@ path, metric, host = sys.argv[1:4]
 condition = sys.argv[4] if len(sys.argv) > 4 else None
 for line in open(path):
     if line.startswith(metric + '{') and 'name="%s"' % host in line and (condition is None or 'condition="%s"' % condition in line):
-        print(line.rsplit(' ', 1)[1].strip())
+        number = float(line.rsplit(' ', 1)[1])  # node_exporter writes 1.7e+09: compared as numbers
+        print(int(number) if number.is_integer() else number)
         break
 PY
 }
@@ -76,7 +77,6 @@ for host in "${HOSTS[@]}"; do
     expect "$host: the access check passed" test "$(value okms_client_access_check_success "$host")" = 1
     expect "$host: the credential id is a label" grep -q "okms_certificate_expiration_timestamp_seconds{credential_id=\"$(serial "$host")\",name=\"$host\"" "$WORK/scraped.prom"
 done
-success=$(value okms_client_last_success_timestamp_seconds "$H2")
 
 old=$(serial "$H3")
 "$PYTHON" "$COMMON/role_test.py" "$CONFIG" expire "$old" 5
@@ -85,6 +85,8 @@ scrape
 expect "$H3: the credential id label follows the renewal" grep -q "okms_certificate_expiration_timestamp_seconds{credential_id=\"$(serial "$H3")\",name=\"$H3\"" "$WORK/scraped.prom"
 expect "$H3: the renewal time is 30 days before the expiry" test "$(value okms_certificate_renewal_timestamp_seconds "$H3")" = "$(( $(not_after "$H3") - 30 * 86400 ))"
 
+success=$(value okms_client_last_success_timestamp_seconds "$H2")
+expect "$H2: a last success is recorded" test -n "$success"
 step "$H2's access check fails"
 "$PYTHON" "$COMMON/role_test.py" "$CONFIG" fault 'GET /api/{okmsId}/v1/random' 401
 if playbook site.yml --limit "$H2"; then echo "FAILED: the run passed with a refused access check" >&2; exit 1; fi

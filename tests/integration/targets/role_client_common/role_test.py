@@ -14,6 +14,7 @@
     python role_test.py CONFIG config-restore FILE         put back the runtime settings kept in FILE
     python role_test.py recap LOG --changed HOSTS --unchanged HOSTS [--failed HOSTS] [--absent HOSTS]
     python role_test.py serial CERTIFICATE_FILE            print the credential id that the certificate's serial encodes
+    python role_test.py faults CONFIG WORK TARGET [-v...]  the rows of a fault target (okms_testlib.role_faults), census table
 
 CONFIG is integration_config.yml (okms_emulator: admin_url, ca_file, ...). Nothing secret is printed.
 The work is done by the test library tests/utils/okms_testlib of the collection this file belongs to.
@@ -45,6 +46,7 @@ add_test_library_to_path()
 from okms_testlib.certificates import credential_id, load_certificate  # noqa: E402
 from okms_testlib.emulator import AdminClient, split_requests  # noqa: E402
 from okms_testlib.playbook import parse_recap, recap_problems  # noqa: E402
+from okms_testlib.role_faults import main as fault_rows  # noqa: E402
 
 
 def request_problems(admin: AdminClient, args: argparse.Namespace) -> list[str]:
@@ -150,6 +152,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == 'faults':
+        # ansible-test's -v... go to the runs as they are: no parsing.
+        return fault_rows(Path(argv[1]), Path(argv[2]), argv[3], Path(__file__).resolve().parent / 'site.yml', argv[4:])
     args = parse_args(argv)
     if args.command == 'recap':
         problems = check_recap(args)

@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 from ansible.errors import AnsibleActionFail
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.okms.access.plugins.action import okms_client as action
 from ansible_collections.okms.access.plugins.module_utils._client import client_from_params
@@ -27,6 +29,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
 from ansible_collections.okms.access.plugins.module_utils._journal import journal_path, read_journal
 from ansible_collections.okms.access.plugins.module_utils._lock import hold_until_exit, name_lock_directory, name_lock_path
 from ansible_collections.okms.access.plugins.modules import okms_client_files
+from ansible_collections.okms.access.tests.unit.plugins.module_args import run_module
 from ansible_collections.okms.access.tests.unit.plugins.action.test_okms_client import (  # noqa: F401  pylint: disable=unused-import
     Killed,
     Play,
@@ -250,6 +253,9 @@ def test_a_cloned_host_gets_its_own_credential_and_the_source_keeps_its_own(emul
     subprocess.run(["cp", "-a", play.vars["src"]["okms_client_dir"] + "/.", play.vars["clone"]["okms_client_dir"]], check=True)
     changed, plans = play.run()
     assert changed == ["clone"] and serial_of(play, "clone") not in ("", source) and serial_of(play, "src") == source
+    assert "a copy of another host" in plans["hosts"]["clone"]["clone_of"] and "src" in plans["hosts"]["clone"]["clone_of"]
+    assert any("gets its own credential" in warning for warning in play.last["apply"]["clone"]["warnings"])
+    assert plans["hosts"]["src"]["clone_of"] == ""
     cleanup = play.last["cleanup"]["clone"]
     assert cleanup["deleted"] == [] and [item["id"] for item in cleanup["kept"]] == [source]
     assert "not ours to delete" in cleanup["kept"][0]["why"]
@@ -287,3 +293,20 @@ def test_two_controllers_one_after_the_other_never_overwrite_the_key_in_place(em
     second.run()
     live, keyless = census(first, emulator, "d1")
     assert [item["id"] for item in live] == [serial_of(first, "d1")] and keyless == [] and pair_matches(first, "d1")
+
+
+def test_a_staged_key_no_credential_carries_is_removed_only_if_still_the_one_read(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["x1"])
+    play.run()
+    staged = os.path.join(play.vars["x1"]["okms_client_dir"], "domain.key.new")
+    key = ec.generate_private_key(ec.SECP256R1())
+    with open(staged, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    changed, plans = play.run()
+    assert changed == ["x1"] and plans["hosts"]["x1"]["discard_staged_key"] and not os.path.exists(staged)
+    # Another key staged since the read (another run's): never removed.
+    with open(staged, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    paths = play.registered["x1"][action.WANT_VAR]["want"]["paths"]
+    result = run_module(okms_client_files.main, dict(action="apply", paths=paths, discard_staged_key="AA:BB"))
+    assert not result["changed"] and os.path.exists(staged)

@@ -77,6 +77,7 @@ LEFTOVERS = [
     ("lost API-key create, keyless", lifecycle.PROOF_WINDOW, False, False, lifecycle.DELETE),
     ("recorded create, keyless", lifecycle.PROOF_RECORDED, False, False, lifecycle.DELETE),
     ("recorded create, its key staged", lifecycle.PROOF_RECORDED, True, False, lifecycle.ADOPT),
+    ("replaced, a stopped run did not delete it", lifecycle.PROOF_REPLACED, False, False, lifecycle.DELETE),
 ]
 
 
