@@ -25,7 +25,7 @@ ready_delay 0 and with --probe-delay: the difference is what waiting for READY c
 
 Then the controller-side steps alone (tests/utils/okms_testlib/controller.py: steps check, start and plan
 of an idempotent run, in one process, no module run) at --controller-hosts hosts against a domain of
---controller-credentials, and the page cost (one list page against one GET by id) that module_utils/_fleet.py
+--controller-credentials, and the page cost (one list page against one GET by id) that module_utils/_bulk.py
 assumes.
 
 Prints a table, writes JSON and exits 1 when a target fails (listed under "targets" in the JSON).
@@ -59,6 +59,7 @@ FIRST_WALL_RATIO = 1.5
 # 10 times the hosts may cost at most 11 times the controller's CPU; the largest fleet at most this many CPU seconds.
 LINEAR_RATIO = 1.1
 CONTROLLER_CPU_LIMIT_S = 60.0
+RENEW_WALL_LIMIT_S = 10.0
 LIST_ROUTE = 'GET /v2/okms/resource/{okmsId}/credential'
 GET_BY_ID_ROUTE = 'GET /v2/okms/resource/{okmsId}/credential/{credentialId}'
 DOMAIN_ROUTE = 'GET /v2/okms/resource/{okmsId}'
@@ -115,7 +116,7 @@ BASELINE_PLAYBOOK = """---
 
 def page_cost(emulator: Emulator, pages: int = 3, gets: int = 40) -> dict:
     """What one list page of the emulator's largest size costs against one GET by id, with the collection's own client."""
-    from ansible_collections.okms.access.plugins.module_utils import _fleet as fleet  # pylint: disable=import-outside-toplevel
+    from ansible_collections.okms.access.plugins.module_utils import _bulk as bulk  # pylint: disable=import-outside-toplevel
     from ansible_collections.okms.access.plugins.module_utils._client import client_from_params  # pylint: disable=import-outside-toplevel
 
     client = client_from_params(role_inputs(emulator.info)['okms_client_api'], environ={})
@@ -133,7 +134,7 @@ def page_cost(emulator: Emulator, pages: int = 3, gets: int = 40) -> dict:
         client.get('%s/%s' % (path, credential_id))
     get_ms = (time.monotonic() - start) * 1000 / len(ids)
     return {'page_items': items, 'page_ms': round(page_ms, 1), 'get_ms': round(get_ms, 1), 'ratio': round(page_ms / get_ms, 1),
-            'assumed': fleet.PAGE_COST}
+            'assumed': bulk.PAGE_COST}
 
 
 def role_vars(emulator: Emulator) -> dict:
@@ -270,7 +271,20 @@ class Bench:
                 if proc.returncode != 0:
                     raise HarnessError('controller-side steps at %d hosts: %s' % (hosts, proc.stderr[-2000:]))
                 runs.append(json.loads(proc.stdout))
-        return {'credentials': max(credentials, max(sizes)), 'page_cost': page, 'runs': runs}
+            renew = self.renew(emulator, base)
+        return {'credentials': max(credentials, max(sizes)), 'page_cost': page, 'runs': runs, 'renew': renew}
+
+    def renew(self, emulator: Emulator, base: Path) -> dict:
+        """okms.access.renew with nothing due: --renew-hosts hosts, each with its READY credential among the domain's."""
+        hosts = ['preload-%d' % index for index in range(self.args.renew_hosts)]
+        inventory = write_inventory(base / 'renew-inventory.yml', hosts, base / 'hosts',
+                                    dict(role_inputs(emulator.info), okms_client_mode='per_host'))
+        emulator.reset_requests()
+        run = run_playbook('renew nothing due', 'okms.access.renew', inventory, self.env, base / 'renew.log')
+        by_route = emulator.requests_by_route()
+        connected = sorted(host for host, counts in run.recap.items() if host != 'localhost' and (counts['ok'] or counts['failed']))
+        return {'hosts': len(hosts), 'rc': run.rc, 'wall_s': round(run.wall, 2), 'cpu_s': round(run.cpu, 1), 'requests': sum(by_route.values()),
+                'by_route': by_route, 'hosts_connected': len(connected), 'log': run.log}
 
     def credential_counts(self) -> list[int]:
         return sorted({0, self.args.credentials})
@@ -335,6 +349,14 @@ class Bench:
         self.target(controller['credentials'], 'controller CPU at N=%d < %.0f s' % (largest['hosts'], CONTROLLER_CPU_LIMIT_S),
                     largest['role_cpu_s'] < CONTROLLER_CPU_LIMIT_S, '%.1f s (whole process with Ansible: %.1f s)'
                     % (largest['role_cpu_s'], largest['process_cpu_s']))
+        renew, m = controller['renew'], controller['credentials']
+        budget = math.ceil(m / MAX_PAGE_SIZE) + 2
+        self.target(m, 'renew, nothing due, N=%d: 0 host connections' % renew['hosts'], renew['rc'] == 0 and renew['hosts_connected'] == 0,
+                    'rc %d, %d hosts connected' % (renew['rc'], renew['hosts_connected']))
+        self.target(m, 'renew, nothing due: API requests <= ceil(M/%d) + 2' % MAX_PAGE_SIZE, renew['requests'] <= budget,
+                    '%d <= %d (%s)' % (renew['requests'], budget, ', '.join('%s %d' % item for item in sorted(renew['by_route'].items()))))
+        self.target(m, 'renew, nothing due: under %.0f s' % RENEW_WALL_LIMIT_S, renew['wall_s'] < RENEW_WALL_LIMIT_S,
+                    '%.1f s wall, %.1f s CPU' % (renew['wall_s'], renew['cpu_s']))
         self.target(controller['credentials'], 'controller: the plans find nothing to do', all(run['hosts_with_changes'] == 0 for run in runs),
                     ', '.join('%d' % run['hosts_with_changes'] for run in runs))
         probe = self.results['probe']
@@ -377,8 +399,11 @@ class Bench:
             lines.append('%7d %10.2f %8.2f %8.2f %8.2f %14.2f %12.2f %6d %6d' % (
                 run['hosts'], run['role_cpu_s'], run['steps_cpu_s']['check'], run['steps_cpu_s']['start'], run['steps_cpu_s']['plan'],
                 run['ansible_task_vars_cpu_s'], run['process_cpu_s'], requests.get(LIST_ROUTE, 0), requests.get(GET_BY_ID_ROUTE, 0)))
+        renew = controller['renew']
+        lines.append('renew with nothing due: %d hosts, M=%d: %.1f s wall, %.1f s CPU, %d API requests, %d hosts connected'
+                     % (renew['hosts'], controller['credentials'], renew['wall_s'], renew['cpu_s'], renew['requests'], renew['hosts_connected']))
         page = controller['page_cost']
-        lines.append('page cost: a list page of %d credentials takes %.1f ms, a GET by id %.1f ms: %.1f GETs (module_utils/_fleet.py assumes %.1f)'
+        lines.append('page cost: a list page of %d credentials takes %.1f ms, a GET by id %.1f ms: %.1f GETs (module_utils/_bulk.py assumes %.1f)'
                      % (page['page_items'], page['page_ms'], page['get_ms'], page['ratio'], page['assumed']))
         probe = self.results['probe']
         lines.append('READY-wait probe (M=%d, %d fresh hosts): first run %.1f s with ready_delay 0, %.1f s with ready_delay %.0f s'
@@ -406,6 +431,7 @@ def parse_args() -> argparse.Namespace:
                         help='fleet sizes of the controller-side steps (default 100 1000 10000)')
     parser.add_argument('--controller-credentials', type=int, default=10000,
                         help='credentials of the domain of the controller-side steps (default 10000)')
+    parser.add_argument('--renew-hosts', type=int, default=1000, help='inventory hosts of the renew run with nothing due (default 1000)')
     parser.add_argument('--quick', action='store_true', help='small run: 5 hosts, 200 credentials, controller-side steps at 10 and 100 hosts')
     parser.add_argument('--work-dir', type=Path, default=REPO / 'build' / 'bench', help='scratch directory, emptied first (default build/bench)')
     parser.add_argument('--json', type=Path, default=None, help='where to write the results (default WORK_DIR/bench.json)')
@@ -414,6 +440,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.quick:
         args.hosts, args.credentials, args.serial_hosts, args.controller_hosts, args.controller_credentials = 5, 200, 6, [10, 100], 1000
+        args.renew_hosts = 100
     if min(args.hosts, args.forks, args.probe_hosts, args.page_size) < 1 or args.credentials < 0 or args.probe_delay <= 0 or args.ready_delay < 0:
         parser.error('--hosts, --forks, --probe-hosts, --page-size must be at least 1, --credentials and --ready-delay at least 0, --probe-delay above 0')
     return args

@@ -13,6 +13,7 @@ SLICES=("${HOSTS[0]},${HOSTS[1]}" "${HOSTS[2]},${HOSTS[3]}" "${HOSTS[4]},${HOSTS
 setup per_host
 
 step "strategy free is refused"
+"$PYTHON" "$COMMON/role_test.py" "$CONFIG" reset
 if ANSIBLE_STRATEGY=free playbook site.yml; then
     echo "FAILED: the role ran with strategy free" >&2
     exit 1
