@@ -437,8 +437,78 @@ def finding_message(finding):
 def controller_findings(answer, actions, okms_id, controller):
     """Missing actions of the controller from POST /v2/iam/resource/{urn}/authorization/check's answer."""
     refused = set(answer.get("unauthorizedActions") or []) | (set(actions) - set(answer.get("authorizedActions") or []))
+    nothing = {"denied_by": [], "excepted_by": []}
     return [{
-        "identity": controller, "action": action, "okms_id": okms_id, "granted": False,
-        "fix": "grant the controller's identity %s on the KMS domain (e.g. okms_access: [credentials_manage] for %s)"
-               % (action, controller),
+        "identity": controller, "action": action, "okms_id": okms_id, "granted": False, "allowed_by": [], "denied_by": [],
+        "groups": [], "fix": fix_for(controller, action, okms_id, nothing),
     } for action in actions if action in refused]
+
+
+# --- results and API calls ---------------------------------------------------------------------------------------
+
+
+def policy_result(policy):
+    """A policy as the modules return it (snake_case; the comparable fields plus id, owner and dates)."""
+    return dict(comparable(policy), id=policy.get("id"), owner=policy.get("owner"), read_only=bool(policy.get("readOnly")),
+                created_at=policy.get("createdAt"), updated_at=policy.get("updatedAt"))
+
+
+def applies_to_domain(policy, resource_urn):
+    """Whether a policy names the domain's URN (wildcards included) or is its account's default policy."""
+    return any(_resource_matches(item.get("urn", ""), resource_urn, policy) for item in policy.get("resources") or [])
+
+
+class IamApi:
+    """The IAM v2 calls (OvhApiClient ``client``): policies, a domain's URN, the authorization check, users' groups."""
+
+    POLICY = "/v2/iam/policy"
+
+    def __init__(self, client):
+        self.client = client
+
+    def policies(self):
+        """Every policy of the account (read-only ones included); filters are applied here, wildcards and all."""
+        return list(self.client.iter_list(self.POLICY))
+
+    def create(self, body):
+        """POST a policy; the new policy."""
+        return self.client.post(self.POLICY, body)
+
+    def update(self, policy_id, body):
+        """PUT the whole policy."""
+        return self.client.put("%s/%s" % (self.POLICY, policy_id), body)
+
+    def delete(self, policy_id):
+        """DELETE a policy."""
+        return self.client.delete("%s/%s" % (self.POLICY, policy_id))
+
+    def domain(self, okms_id):
+        """GET /v2/okms/resource/{okmsId}."""
+        return self.client.get("/v2/okms/resource/%s" % okms_id)
+
+    def derived_urn(self, okms_id, domain=None):
+        """The domain's ``iam.urn`` from ``domain``, else derived from its id and the endpoint's plate."""
+        return urn_of_domain(domain or {}, okms_id, plate_of_endpoint(getattr(self.client.config, "endpoint", None)))
+
+    def domain_urn(self, okms_id):
+        """The domain's resource URN, read from the API."""
+        return self.derived_urn(okms_id, self.domain(okms_id))
+
+    def authorization_check(self, resource_urn, actions):
+        """POST /v2/iam/resource/{urn}/authorization/check: the caller's authorized and unauthorized actions."""
+        return self.client.post("/v2/iam/resource/%s/authorization/check" % resource_urn, {"actions": list(actions)})
+
+    def caller_identity(self):
+        """The caller's identity URN (GET /1.0/auth/details ``identities``), None when the API gives none."""
+        details = self.client.get("/auth/details")
+        identities = details.get("identities") if isinstance(details, dict) else None
+        return identities[0] if identities else None
+
+    def groups_of(self, identity):
+        """The group URNs of a user identity (GET /1.0/me/identity/user/{login} ``group``); none for other kinds."""
+        parts = identity_parts(identity)
+        if parts is None or parts[1] != "user" or not parts[3]:
+            return []
+        user = self.client.get("/me/identity/user/%s" % parts[3])
+        group = user.get("group") if isinstance(user, dict) else None
+        return [group_urn(identity, group)] if group else []

@@ -239,8 +239,8 @@ EXPIRED = policy("expired", [USER], [RANDOM], expiredAt="2026-01-01T00:00:00Z")
 FROM_NET = policy("from-net", [USER], [RANDOM], conditions=IP_ONLY)
 DEFAULT = policy("ovh-default", ["urn:v1:eu:identity:account:xx1111-ovh"], ["*"],
                  resources=["urn:v1:eu:resourceGroup:1234"], readOnly=True)
-GROUPED = policy("by-permissions-group", [USER], [], permissionsGroups=[{"urn": "urn:v1:eu:permissionsGroup:x",
-                                                                          "permissions": {"allow": [{"action": RANDOM}]}}])
+PERMISSIONS_GROUP = {"urn": "urn:v1:eu:permissionsGroup:x", "permissions": {"allow": [{"action": RANDOM}]}}
+GROUPED = policy("by-permissions-group", [USER], [], permissionsGroups=[PERMISSIONS_GROUP])
 
 
 @pytest.mark.parametrize("policies, identities, context, granted, key, names", [
