@@ -83,18 +83,30 @@ class FakeTask:
         self.environment = environment
 
 
+class Killed(BaseException):
+    """A kill: nothing in the steps catches it."""
+
+
 class PlayAction(action.ActionModule):
     """The action plugin with the host module run in-process and the role's template found in the role."""
 
     module_runs = []
+    # (host, module action) where a test kills the run (test_okms_client_recovery.py)
+    crash_at = None
 
     def _execute_module(self, module_name=None, module_args=None, task_vars=None, **kwargs):
         assert module_name == action.MODULE
         PlayAction.module_runs.append((task_vars["inventory_hostname"], module_args["action"]))
+        if PlayAction.crash_at == (task_vars["inventory_hostname"], module_args["action"]):
+            raise Killed()
         return run_module(okms_client_files.main, module_args, self._task.check_mode)
 
     def _find_needle(self, dirname, needle):
         return os.path.join(ROLE, dirname, needle)
+
+    def lock_watch_pid(self):
+        # The test's process stands in for the playbook's: the play's locks last as long as the test.
+        return os.getpid()
 
 
 class Play:
@@ -111,11 +123,16 @@ class Play:
         self.vars = dict((host, dict(defaults, inventory_hostname=host, okms_client_dir=str(tmp_path / host / "okms"))) for host in hosts)
         self.registered = dict((host, {}) for host in hosts)
         self.environment = []
+        # More magic variables (ansible_limit, ansible_play_hosts_all); the results of the last run by step and host
+        self.extra = {}
+        self.last = {}
 
     def task_vars(self, host):
         hostvars = dict((name, dict(self.vars[name], **self.registered[name])) for name in self.hosts)
-        return dict(self.vars[host], ansible_play_batch=self.hosts, ansible_play_hosts=self.hosts, hostvars=hostvars,
-                    **self.registered[host])
+        task_vars = dict(self.vars[host], ansible_play_batch=self.hosts, ansible_play_hosts=self.hosts, ansible_play_hosts_all=self.hosts,
+                         hostvars=hostvars, **self.registered[host])
+        task_vars.update(self.extra)
+        return task_vars
 
     def step(self, step, register=None, once=False, check_mode=False, hosts=None):
         """Run ``step`` on each host (on the first only with ``once``, its result registered for all); results by host."""
@@ -130,9 +147,10 @@ class Play:
         if register:
             for host, result in results.items():
                 self.registered[host][register] = result
+        self.last[step] = results
         return results
 
-    def run(self, check_mode=False, slurp=None):
+    def run(self, check_mode=False, cleanup=True):
         """tasks/main.yml in a new playbook run: every step in order; the changed hosts of the apply steps."""
         shared = self.vars[self.hosts[0]]["okms_client_mode"] == "shared"
         self.registered = dict((host, {}) for host in self.hosts)
@@ -152,7 +170,7 @@ class Play:
             for host in self.hosts:
                 self.registered[host][action.SHARED_KEY_VAR] = dict(content=content)
         applied = self.step("apply", check_mode=check_mode)
-        if not check_mode:
+        if not check_mode and cleanup:
             self.step("cleanup", once=shared)
         return sorted(host for host, result in applied.items() if result["changed"]), plans
 
@@ -162,9 +180,13 @@ def serial_of(play, host):
 
 
 @pytest.fixture(autouse=True)
-def counted(emulator):
+def counted(emulator, tmp_path_factory, monkeypatch):
     admin(emulator, "POST", "/requests/reset", {})
     PlayAction.module_runs = []
+    # Each test its own locks and journals (the controller's record of unfinished work)
+    runtime = tmp_path_factory.mktemp("runtime")
+    runtime.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
 
 
 def test_csr_mode_first_run_then_idempotent(emulator, tmp_path):
