@@ -52,7 +52,9 @@ OVH_ACTIONS = tuple(OVH_PREFIX + suffix for suffix in (
     "serviceKey/activate", "serviceKey/create", "serviceKey/deactivate", "serviceKey/delete", "serviceKey/get",
     "serviceKey/import", "serviceKey/update",
 ))
-KNOWN_ACTIONS = KMS_ACTIONS + OVH_ACTIONS
+# OVH IAM v2 schema (x-iam-actions of /iam/policy): listing the policies, which the preflight needs (on the account)
+ACCOUNT_ACTIONS = ("account:apiovh:iam/policy/get",)
+KNOWN_ACTIONS = KMS_ACTIONS + OVH_ACTIONS + ACCOUNT_ACTIONS
 
 # What the collection's own parts need. A preset may hold both planes: the hosts use the okms:apikms: actions
 # (mutual TLS), the controller the okms:apiovh: ones (OVH API).
@@ -74,6 +76,8 @@ PRESETS = {
         OVH_PREFIX + "secret/get", OVH_PREFIX + "secret/create", OVH_PREFIX + "secret/edit",
         OVH_PREFIX + "secret/version/create", OVH_PREFIX + "secret/updateMetadata", OVH_PREFIX + "secret/version/edit",
     ),
+    # okms_iam_preflight on the controller: list the IAM policies (a right on the account: resources [account URN])
+    "iam_read": ACCOUNT_ACTIONS,
     # okms_certificate and the role on the controller: read the domain, list, create and delete credentials
     "credentials_manage": (
         OVH_PREFIX + "resource/get", OVH_PREFIX + "credential/get", OVH_PREFIX + "credential/create",
@@ -115,7 +119,8 @@ def expand_actions(pattern):
 def check_actions(option, actions):
     """IamInputError naming the first action that is not an okms action of OVH's reference list."""
     for action in actions:
-        if not isinstance(action, str) or not action.startswith("okms:") or not expand_actions(action):
+        known = isinstance(action, str) and (action in ACCOUNT_ACTIONS or action.startswith("okms:") and expand_actions(action))
+        if not known:
             raise IamInputError(
                 "%s: %r is not an okms action of OVH's reference list: write an okms:apikms: or okms:apiovh: action "
                 "(a trailing * is allowed, e.g. okms:apikms:secret/*) or use a preset of okms_access (%s)"
@@ -138,6 +143,12 @@ def wanted_actions(presets, actions, option="okms_access"):
     check_actions("actions", actions or [])
     merged.extend(action for action in actions or [] if action not in merged)
     return merged
+
+
+def account_urn(identity):
+    """The account resource URN (``urn:v1:{plate}:resource:account:{nic}``) of an identity's account."""
+    plate, _kind, nichandle, _name = identity_parts(identity)
+    return "urn:v1:%s:resource:account:%s" % (plate, nichandle)
 
 
 def plane_actions(actions, prefix):
@@ -406,6 +417,9 @@ def fix_for(identity, action, okms_id, decision):
         return "remove %s from except_actions of the policy %s" % (action, ", ".join(repr(name) for name in decision["excepted_by"]))
     preset = next((name for name, actions in sorted(PRESETS.items()) if action in actions), None)
     grant = "okms_access: [%s]" % preset if preset else "actions: [%s]" % action
+    if action in ACCOUNT_ACTIONS:
+        return "add a policy: okms.access.okms_iam_policy: {name: okms-iam-read, identities: [%s], resources: [%s], %s}" % (
+            identity, account_urn(identity), grant)
     return "add a policy: okms.access.okms_iam_policy: {name: okms-%s, identities: [%s], okms_ids: [%s], %s}" % (
         okms_id[:8], identity, okms_id, grant)
 

@@ -87,9 +87,12 @@ options:
       - V(secrets_write) - writing secrets (create, new versions, metadata; C(secret/get) to compare).
       - V(credentials_manage) - what the controller needs to manage access certificates (C(okms:apiovh:resource/get),
         C(credential/get), C(credential/create), C(credential/delete)).
+      - V(iam_read) - what M(okms.access.okms_iam_preflight) needs to list the policies (C(account:apiovh:iam/policy/get)),
+        a right on the account - its policy names the account's resource URN (C(urn:v1:eu:resource:account:xx1111-ovh))
+        in O(resources).
     type: list
     elements: str
-    choices: [access_check, keys_use, secrets_read, secrets_write, credentials_manage]
+    choices: [access_check, keys_use, secrets_read, secrets_write, credentials_manage, iam_read]
     default: []
   actions:
     description:

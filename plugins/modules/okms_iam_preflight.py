@@ -24,7 +24,9 @@ description:
   - An action that a policy grants only under a condition the controller cannot decide (the source IP of each host,
     a date, a tag) gives a warning; M(okms.access.okms_iam_probe) proves it from each host once it holds its
     certificate.
-  - Needs C(account:apiovh:iam/policy/get) (listing the policies) besides the actions it checks.
+  - Listing the policies needs C(account:apiovh:iam/policy/get) on the controller's account (the preset V(iam_read) of
+    M(okms.access.okms_iam_policy)); the module checks it first and, when it is refused, reports it (with the policy
+    that grants it) instead of the identities' findings.
 author:
   - okms.access contributors (@okms-access)
 extends_documentation_fragment:
@@ -59,7 +61,7 @@ options:
       - Presets of what the hosts need (see M(okms.access.okms_iam_policy) for their actions).
     type: list
     elements: str
-    choices: [access_check, keys_use, secrets_read, secrets_write, credentials_manage]
+    choices: [access_check, keys_use, secrets_read, secrets_write, credentials_manage, iam_read]
     default: [access_check]
   actions:
     description:
@@ -72,7 +74,7 @@ options:
       - Presets of what the controller needs; its C(okms:apiovh:) actions are checked.
     type: list
     elements: str
-    choices: [access_check, keys_use, secrets_read, secrets_write, credentials_manage]
+    choices: [access_check, keys_use, secrets_read, secrets_write, credentials_manage, iam_read]
     default: [credentials_manage]
   controller_actions:
     description:
@@ -186,11 +188,13 @@ conditional:
 from ansible_collections.okms.access.plugins.module_utils._base import OkmsModuleBase
 from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
 from ansible_collections.okms.access.plugins.module_utils._iam import (
+    ACCOUNT_ACTIONS,
     KMS_PREFIX,
     OVH_PREFIX,
     PRESETS,
     IamApi,
     IamInputError,
+    account_urn,
     controller_findings,
     finding_message,
     identity_findings,
@@ -223,6 +227,8 @@ class OkmsIamPreflight(OkmsModuleBase):
             findings = controller_findings(api.authorization_check(urn, controller_actions), controller_actions,
                                            params["okms_id"], controller)
             if params["identities"] and hosts_actions:
+                findings += self.listing_rights(api, controller)
+            if params["identities"] and hosts_actions and not any(finding["action"] in ACCOUNT_ACTIONS for finding in findings):
                 policies = api.policies()
                 for identity in params["identities"]:
                     findings += identity_findings(policies, identity, self.groups(api, identity), params["okms_id"], urn, hosts_actions)
@@ -247,6 +253,14 @@ class OkmsIamPreflight(OkmsModuleBase):
         controller_needs = plane_actions(controller, OVH_PREFIX)
         controller_needs += [action for action in plane_actions(hosts, OVH_PREFIX) if action not in controller_needs]
         return plane_actions(hosts, KMS_PREFIX), controller_needs
+
+    def listing_rights(self, api, controller):
+        """Findings of the account actions the policies' listing needs (checked on the controller's account)."""
+        if identity_parts(controller) is None:
+            return []
+        actions = list(ACCOUNT_ACTIONS)
+        return controller_findings(api.authorization_check(account_urn(controller), actions), actions,
+                                   self.module.params["okms_id"], controller)
 
     def read_domain(self, api):
         """The domain, or None when the controller may not read it (the authorization check then says why)."""

@@ -9,7 +9,7 @@ Shapes from OVH's IAM v2 schema (``iam.policy.Creation``/``Update``/``Response``
 - ``GET|POST /v2/iam/policy``, ``GET|PUT|DELETE /v2/iam/policy/{policyId}``; a read-only ``ovh-default`` policy per
   account grants its account identity ``*`` on the account's default resource group (every resource);
 - ``POST /v2/iam/resource/{resourceURN}/authorization/check`` ``{"actions"}`` answers the caller's
-  ``authorizedActions``/``unauthorizedActions``;
+  ``authorizedActions``/``unauthorizedActions`` on one of its domains or on its account (``urn:v1:eu:resource:account:<nic>``);
 - ``GET /v2/iam/reference/action?resourceType=okms``; ``GET /1.0/me/identity/user/{user}`` (``group``).
 
 Evaluation: denied by default; ``allow`` grants, ``except`` removes from the same policy's allow, any ``deny`` wins;
@@ -380,7 +380,8 @@ class IamApi:
         urn = request.params["resourceURN"]
         okms_id = urn.rsplit(":", 1)[-1] if urn.startswith("urn:v1:eu:resource:okms:") else None
         domain = self.services.directory.domain(okms_id) if okms_id else None
-        if domain is None or domain.nichandle != request.account.nichandle:
+        own_domain = domain is not None and domain.nichandle == request.account.nichandle
+        if not own_domain and urn != "urn:v1:eu:resource:account:" + request.account.nichandle:
             raise not_found("The requested object (resourceURN = %s) does not exist" % urn)
         granted = [action for action in actions if self.iam.caller_allows(request, urn, action)]
         return Answer(200, {"authorizedActions": granted, "unauthorizedActions": [action for action in actions if action not in granted]})

@@ -123,6 +123,12 @@ def test_authorization_check_of_the_account_and_of_an_oauth2_service_account(ak,
     assert "okms:apiovh:credential/create" in message
     with pytest.raises(ovh.exceptions.ResourceNotFoundError):
         ak.post("/v2/iam/resource/urn:v1:eu:resource:okms:%s/authorization/check" % domains["other"], actions=actions)
+    account = "urn:v1:eu:resource:account:" + info["nichandle"]
+    listing = ["account:apiovh:iam/policy/get"]
+    assert oauth.post("/v2/iam/resource/%s/authorization/check" % account, actions=listing)["unauthorizedActions"] == listing
+    ak.post("/v2/iam/policy", **dict(policy_body("iam-read", [service_account], domains["main"], listing), resources=[{"urn": account}]))
+    assert oauth.post("/v2/iam/resource/%s/authorization/check" % account, actions=listing)["authorizedActions"] == listing
+    assert [policy["name"] for policy in oauth.get("/v2/iam/policy")][:1] == ["ovh-default"]
 
 
 def test_reference_actions_and_users(ak, admin, info):

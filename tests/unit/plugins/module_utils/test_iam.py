@@ -74,6 +74,8 @@ def test_wildcard_match(pattern, value, expected):
 @pytest.mark.parametrize("action, ok", [
     (RANDOM, True),
     ("okms:apiovh:credential/create", True),
+    ("account:apiovh:iam/policy/get", True),
+    ("account:apiovh:iam/policy/create", False),
     ("okms:apikms:secret/*", True),
     ("okms:*", True),
     ("okms:apikms:random/post", False),
@@ -302,3 +304,11 @@ def test_controller_findings():
                                             "okms:apiovh:credential/get"], OKMS_ID, "urn:v1:eu:identity:account:xx")
     assert [finding["action"] for finding in findings] == ["okms:apiovh:credential/create", "okms:apiovh:credential/get"]
     assert "credentials_manage" in findings[0]["fix"]
+
+
+def test_the_listing_right_is_fixed_on_the_account():
+    controller = "urn:v1:eu:identity:credential:xx1111-ovh/oauth2-abc"
+    [finding] = controller_findings({"unauthorizedActions": ["account:apiovh:iam/policy/get"]},
+                                    ["account:apiovh:iam/policy/get"], OKMS_ID, controller)
+    assert finding["fix"] == ("add a policy: okms.access.okms_iam_policy: {name: okms-iam-read, identities: [%s], "
+                              "resources: [urn:v1:eu:resource:account:xx1111-ovh], okms_access: [iam_read]}" % controller)
