@@ -352,6 +352,7 @@ def at_once(bench: Bench, row: Row, controllers: bool) -> None:
     bench.fault(route=CREATE_ROUTE, delay_after_commit=2, count=2)
     places = [controller(bench, who) if controllers else (None, None) for who in ('a', 'b')]
     processes = [bench.start([row], 'run %s' % who, env=env, tmp=tmp) for who, (tmp, env) in zip('ab', places)]
+    crash.wait_all(processes)
     outcomes = [bench.finish([row], 'run %s' % who, process) for who, process in zip('ab', processes)]
     bench.restore(row)
     row.outcome.append('two runs: %s' % ' / '.join(describe(outcome) for outcome in outcomes))
