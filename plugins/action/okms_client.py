@@ -6,7 +6,7 @@
 """The steps of the role okms.access.client: API calls on the controller, file work on the host (okms_client_files).
 
 Each step reads the results that earlier steps registered (names OKMS_*_VAR below, set by the role's tasks/main.yml):
-per host from its own variables, across the play from hostvars. The decisions are the engine's (module_utils/_engine.py).
+per host from its own variables, across the play where the strategy keeps them (registered_of). The decisions are the engine's (module_utils/_engine.py).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import hashlib
 import os
 import time
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.okms.access.plugins.module_utils import _engine as engine
+from ansible_collections.okms.access.plugins.module_utils import _bulk as bulk
 from ansible_collections.okms.access.plugins.module_utils import _lifecycle as lifecycle
 from ansible_collections.okms.access.plugins.module_utils._client import (
     OvhApiError,
@@ -80,6 +82,8 @@ RSA_CA_FILE = "ca-rsa.pem"
 FILE_OPTIONS = ("okms_client_key_file", "okms_client_cert_file", "okms_client_ca_file", "okms_client_okms_cli_config_file")
 MODULE = "okms.access.okms_client_files"
 STEPS = ("check", "start", "read", "plan", "request", "apply", "cleanup")
+# The strategies that run a task on every host of the batch before the next task (the once-per-play steps need that).
+LINEAR_STRATEGIES = ("linear", "ansible.builtin.linear", "debug", "ansible.builtin.debug")
 
 
 class _ControllerFile:
@@ -124,7 +128,33 @@ class ActionModule(ActionBase):
     def registered(self, name, host=None):
         if host is None:
             return self.task_vars[name]
-        return self.task_vars["hostvars"][host][name]
+        return self.registered_of(name, [host])[host]
+
+    def registered_of(self, name, hosts):
+        """{host: what the host registered as ``name``} for ``hosts``, hosts that registered nothing left out.
+
+        hostvars[host] computes every variable of the host (its inventory, groups and magic variables) on each access:
+        read for every host of a play, that grows as the square of the hosts. Registered results are read where the
+        strategy keeps them (the variable manager's non-persistent facts), and from hostvars only where that is absent.
+        """
+        hostvars = self.task_vars["hostvars"]
+        facts = getattr(getattr(hostvars, "_variable_manager", None), "_nonpersistent_fact_cache", None)
+        if facts is None:
+            return dict((host, hostvars[host][name]) for host in hosts if name in hostvars.get(host, {}))
+        return dict((host, facts[host][name]) for host in hosts if name in facts.get(host, ()))
+
+    def task_id(self):
+        """This task of this play (a later play's run of the role does not reuse what an earlier play registered)."""
+        return getattr(self._task, "_uuid", None)
+
+    def earlier_batches(self, name):
+        """What this very task registered on a host of an earlier batch of the play (serial), or None."""
+        batch = set(self.batch())
+        earlier = [host for host in self.task_vars.get("ansible_play_hosts_all", ()) if host not in batch]
+        for result in self.registered_of(name, earlier).values():
+            if isinstance(result, dict) and result.get("task") == self.task_id():
+                return result
+        return None
 
     @property
     def want(self):
@@ -157,15 +187,29 @@ class ActionModule(ActionBase):
             environ.update((str(key), str(value)) for key, value in (self._templar.template(item) or {}).items())
         return environ
 
-    def client(self):
-        client = client_from_params(self.api_params(), environ=self.environment())
-        start = self.task_vars.get(START_VAR)
-        if start and start.get("session"):
-            client.resume_session(start["session"])
-        return client
+    def client(self, start=None):
+        return self.client_factory(start)()
+
+    def client_factory(self, start=None):
+        """A function that makes a client of the play's session: the variables are read here, the clients made anywhere
+        (one per thread of bulk.read_many)."""
+        params, environ = self.api_params(), self.environment()
+        start = start or self.task_vars.get(START_VAR)
+
+        def make():
+            client = client_from_params(params, environ=environ)
+            if start and start.get("session"):
+                client.resume_session(start["session"])
+            return client
+        return make
 
     def credential_api(self):
         return CredentialApi(self.client(), self.want["okms_id"])
+
+    def credential_reader(self):
+        """What bulk.read_many needs: a function that makes, in any thread, a function id -> credential or None."""
+        make_client, okms_id = self.client_factory(), self.want["okms_id"]
+        return lambda: CredentialApi(make_client(), okms_id).get
 
     def module(self, **args):
         """One run of okms_client_files on the host; a failure ends the step with the module's message."""
@@ -178,10 +222,19 @@ class ActionModule(ActionBase):
 
     def step_check(self):
         """The host's variables, checked and resolved before any API call."""
+        strategy = self.strategy()
+        if strategy not in LINEAR_STRATEGIES:
+            raise AnsibleActionFail("the role okms.access.client needs the linear strategy, the play runs with strategy %r: its steps that "
+                                    "run once for the play read what every host of the batch registered before, which the %s strategy "
+                                    "does not wait for. Set strategy: linear on the play (serial: batches work)" % (strategy, strategy))
         want, problems = self.resolve_variables()
         if problems:
             raise AnsibleActionFail("%s: %s" % (self.host, "; ".join(problems)))
         return dict(changed=False, want=want)
+
+    def strategy(self):
+        play = getattr(getattr(self._task, "_parent", None), "_play", None)
+        return getattr(play, "strategy", None) or C.DEFAULT_STRATEGY
 
     def resolve_variables(self):
         get = self.variable
@@ -230,13 +283,21 @@ class ActionModule(ActionBase):
 
     def step_start(self):
         """Once per play: the play's variables together, then one authentication and, with state=present, the domain."""
-        wants = [(host, self.registered(WANT_VAR, host)["want"]) for host in self.batch()]
+        registered = self.registered_of(WANT_VAR, self.batch())
+        wants = [(host, registered[host]["want"]) for host in self.batch()]
         problems = engine.play_problems(wants, len(self.batch()) == len(self.task_vars["ansible_play_hosts"]))
         if problems:
             raise AnsibleActionFail("; ".join(problems))
         self.hold_play_locks(wants)
+        earlier = self.earlier_batches(START_VAR)
+        if earlier is not None and earlier.get("okms_id") == self.want["okms_id"]:
+            # serial: the first batch authenticated and read the domain for the play; its OAuth2 token is refreshed when it expires.
+            client = self.client(earlier)
+            return dict(earlier, session=client.session_state(), reused=True)
         client = self.client()
-        result = dict(changed=False, session=client.session_state(), domain=None)
+        # The hosts' processes share 429 pauses and token refreshes, in ansible-playbook's own temporary directory.
+        client.share(C.DEFAULT_LOCAL_TMP)
+        result = dict(changed=False, session=client.session_state(), domain=None, task=self.task_id(), okms_id=self.want["okms_id"])
         if self.want["state"] == "present":
             domain = client.get("%s/%s" % (DOMAINS_PATH, self.want["okms_id"]), params={"publicCA": True})
             result["domain"], problem = engine.domain_view(domain)
@@ -294,20 +355,29 @@ class ActionModule(ActionBase):
 
     def step_plan(self):
         """Once per play: one GET by id per credential the hosts' certificates name, or one listing when a host has none."""
-        hosts = [(host, self.registered(WANT_VAR, host)["want"], self.registered(HELD_VAR, host)["held"]) for host in self.batch()]
+        batch = self.batch()
+        registered_wants, registered_helds = self.registered_of(WANT_VAR, batch), self.registered_of(HELD_VAR, batch)
+        hosts = [(host, registered_wants[host]["want"], registered_helds[host]["held"]) for host in batch]
         wants, helds = [want for dummy, want, dummy in hosts], [held for dummy, dummy, held in hosts]
         api = self.credential_api()
         now = utc_now()
         state = self.want["state"]
+        serial = len(batch) != len(self.task_vars.get("ansible_play_hosts_all", batch))
+        earlier = self.earlier_batches(PLANS_VAR) if serial else None
+        self.index = earlier.get("index") if earlier else None
         journals = self.read_journals(wants)
         listed = None
         if state == "absent" or any(not held.get("credential_id") for held in helds) or recovery_needed(helds, journals):
             listed = self.list_owned(api, wants, helds, now)
         credentials = {}
         if listed is None:
-            for credential_id in sorted(set(held["credential_id"] for held in helds)):
-                credentials[credential_id] = with_expiry(api.get(credential_id), now)
-            if any(credential is None for credential in credentials.values()):
+            ids = sorted(set(held["credential_id"] for held in helds))
+            found, listing = bulk.read_credentials(self.credential_reader(), api.client.iter_pages(api.path), ids)
+            credentials = dict((credential_id, with_expiry(credential, now)) for credential_id, credential in found.items())
+            if listing is not None:
+                self.index = self.index or index_of(listing)
+                listed = self.owned(listing, wants, helds, now)
+            elif any(credential is None for credential in credentials.values()):
                 # Serial is not id: a certificate whose serial names no credential is found by name and fingerprint (engine).
                 listed = self.list_owned(api, wants, helds, now)
         domain = self.registered(START_VAR)["domain"]
@@ -324,7 +394,11 @@ class ActionModule(ActionBase):
             listed = self.list_owned(api, wants, helds, now)
         if state == "present":
             self.recover(api, hosts, plans, listed or [], journals, staged, credentials)
-        return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], copy_from=plans["copy_from"], listed=listed or [], cli=cli)
+        for plan in plans["hosts"].values():
+            # The hosts that run tasks/changes.yml: something to change, delete or report.
+            plan["act"] = bool(plan["changes"] or plan.get("cleanup") or plan.get("access_failed") or plan.get("access_warning"))
+        return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], copy_from=plans["copy_from"], listed=listed or [], cli=cli,
+                    task=self.task_id(), index=self.index if serial else None)
 
     # Recovery: what crashed or failed runs left (the decisions are lifecycle's)
 
@@ -435,9 +509,24 @@ class ActionModule(ActionBase):
         update_journal(self.journal(name), change)
 
     def list_owned(self, api, wants, helds, now):
-        """One listing of the domain; only the credentials the play's hosts may own are kept."""
+        """The credentials the batch's hosts may own, from one listing of the domain per play.
+
+        With serial, the batch that lists keeps the listing's ids and names (index); a later batch reads by id only the
+        credentials whose names or ids are its hosts' (a credential made since is an earlier batch's, with its names).
+        """
+        if self.index is None:
+            listing = api.list_all()
+            self.index = index_of(listing)
+            return self.owned(listing, wants, helds, now)
         names, ids = engine.owned_query_terms(wants, helds)
-        return [with_expiry(item, now) for item in api.list_all() if item.get("name") in names or item.get("id") in ids]
+        names, ids = set(names), set(ids)
+        found = bulk.read_many(self.credential_reader(), [credential_id for credential_id, name in self.index if name in names or credential_id in ids])
+        return [with_expiry(item, now) for item in found.values() if item is not None]
+
+    def owned(self, listing, wants, helds, now):
+        names, ids = engine.owned_query_terms(wants, helds)
+        names, ids = set(names), set(ids)
+        return [with_expiry(item, now) for item in listing if item.get("name") in names or item.get("id") in ids]
 
     def render_cli(self, want, domain):
         source = self._find_needle("templates", "okms.yaml.j2")
@@ -641,9 +730,9 @@ class ActionModule(ActionBase):
 
     def play_helds(self):
         """(host, held) of every host of the play that read its files, failed or unreachable since included."""
-        hostvars = self.task_vars["hostvars"]
         hosts = self.task_vars.get("ansible_play_hosts_all") or self.batch()
-        return [(host, hostvars[host][HELD_VAR]["held"]) for host in hosts if HELD_VAR in hostvars.get(host, {})]
+        registered = self.registered_of(HELD_VAR, hosts)
+        return [(host, registered[host]["held"]) for host in hosts if host in registered]
 
     def outside_hosts(self):
         """Shared mode: who may hold the credential outside this run: hosts of the play that failed or are unreachable, and a --limit."""
@@ -729,6 +818,11 @@ def with_expiry(credential, now):
     if credential is None:
         return None
     return dict(credential, expires_in_days=days_until(credential.get("expiredAt"), now))
+
+
+def index_of(listing):
+    """[id, name] of each listed credential: what a later serial batch needs to find its hosts' credentials by id."""
+    return [[item.get("id"), item.get("name")] for item in listing]
 
 
 def sha1(text):

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import collections
 import configparser
+import contextlib
+import fcntl
 import hashlib
 import json
 import math
 import os
 import random
+import tempfile
 import time
 import traceback
 from urllib.parse import urlencode, urlsplit
@@ -77,6 +80,9 @@ DEFAULT_RETRY_TIMEOUT = 60.0
 IDEMPOTENT_METHODS = frozenset(("GET", "DELETE"))
 # 429 means the server refused the call before doing anything, so even a POST may be resent.
 RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
+# The page size every listing asks for (X-Pagination-Size). OVH documents no maximum; OVHcloud's own console (ovh/manager,
+# fetchIcebergV2) asks v2 lists for 5000 items a page, and a server that allows fewer answers with its own maximum.
+LIST_PAGE_SIZE = 5000
 # A token lifetime is shortened by this much (at most a tenth of it) so it is not used as it expires.
 TOKEN_EXPIRY_MARGIN = 30.0
 
@@ -304,6 +310,81 @@ def resolve_config(params, environ=None, config_files=None):
                      token_url=token_url, **_connection_settings(params))
 
 
+class SharedState:
+    """What the processes of one play share on the controller, in a directory of their own (0700).
+
+    Ansible runs each host's task in a process of its own (a fork), so nothing in memory is shared between hosts. Here:
+    a pause (after HTTP 429, every process waits until the time the API asked for, not only the one that was refused:
+    one budget for the play) and the OAuth2 token (when it expires during the play, one process fetches a new one for
+    all; the file is 0600, like Ansible's own files of the run, and goes with the directory, which the caller puts in
+    ansible-playbook's temporary directory, removed when the run ends). Access is serialized with flock.
+    """
+
+    def __init__(self, directory, clock=time.time, sleep=time.sleep):
+        self.directory = directory
+        self._clock = clock
+        self._sleep = sleep
+
+    @classmethod
+    def create(cls, parent=None, **options):
+        return cls(tempfile.mkdtemp(prefix="okms-access-play-", dir=parent), **options)
+
+    @contextlib.contextmanager
+    def locked(self):
+        descriptor = os.open(os.path.join(self.directory, "lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # releases the lock
+
+    def _read(self, name):
+        try:
+            with open(os.path.join(self.directory, name), encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, name, value):
+        path = os.path.join(self.directory, name)
+        descriptor = os.open(path + ".new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(value, handle)
+        os.replace(path + ".new", path)
+
+    def wait_turn(self):
+        """Sleep until the pause that a refused request of any process of the play asked for is over."""
+        until = self._read("pause")
+        if isinstance(until, (int, float)) and until > self._clock():
+            self._sleep(until - self._clock())
+
+    def pause(self, seconds):
+        """Make every process of the play wait ``seconds`` from now (a longer pause already set stays)."""
+        with self.locked():
+            until = self._read("pause")
+            self._write("pause", max(until if isinstance(until, (int, float)) else 0, self._clock() + seconds))
+
+    def token(self, fetch, refused=None):
+        """The play's OAuth2 token {"token", "expires_at"}: the stored one while it is valid (not expired, not the
+        ``refused`` one), else ``fetch()``'s, stored."""
+        with self.locked():
+            stored = self._read("token")
+            if (isinstance(stored, dict) and stored.get("token") and stored["token"] != refused
+                    and (stored.get("expires_at") is None or self._clock() < stored["expires_at"])):
+                return stored
+            fresh = fetch()
+            self._write("token", fresh)
+            return fresh
+
+
+class ListPage(list):
+    """One page of a v2 list; ``more`` tells whether another page follows (so a walk can stop at the last page for free)."""
+
+    def __init__(self, items=(), more=False):
+        super().__init__(items)
+        self.more = more
+
+
 class OvhApiClient:
     """Calls the OVH API with one resolved OvhConfig.
 
@@ -324,6 +405,8 @@ class OvhApiClient:
         self._time_delta = None
         self._token = None
         self._token_expires_at = None
+        self._shared = None
+        self._refused_token = None
 
     @property
     def auth_method(self):
@@ -348,8 +431,13 @@ class OvhApiClient:
     def delete(self, path, params=None):
         return self._request("DELETE", path, params=params)[0]
 
-    def iter_list(self, path, params=None, page_size=None):
+    def iter_list(self, path, params=None, page_size=LIST_PAGE_SIZE):
         """Yield every item of a cursor-paginated v2 list, fetching the pages one after the other."""
+        for page in self.iter_pages(path, params=params, page_size=page_size):
+            yield from page
+
+    def iter_pages(self, path, params=None, page_size=LIST_PAGE_SIZE):
+        """Yield each page (a list) of a cursor-paginated v2 list, asking for ``page_size`` items a page (None: the API's default)."""
         cursor, seen = None, set()
         while True:
             headers = {}
@@ -360,8 +448,8 @@ class OvhApiClient:
             page, response = self._request("GET", path, params=params, headers=headers)
             if not isinstance(page, list):
                 raise self._error(OvhApiError, "GET", path, response, "expected a JSON array (one page of a list), got %s" % type(page).__name__)
-            yield from page
             cursor = response.headers.get("X-Pagination-Cursor-Next")
+            yield ListPage(page, more=bool(cursor))
             if not cursor:
                 return
             if cursor in seen:
@@ -388,15 +476,23 @@ class OvhApiClient:
         The server time delta (application key) or the OAuth2 token and its expiry: one play authenticates once,
         whatever its number of hosts. The token is a secret: keep the state out of every output.
         """
+        shared = {"shared": self._shared.directory} if self._shared else {}
         if self.auth_method == OAUTH2:
-            return {"token": self._bearer_token(), "token_expires_at": self._token_expires_at}
-        return {"time_delta": self._server_time_delta()}
+            return dict(shared, token=self._bearer_token(), token_expires_at=self._token_expires_at)
+        return dict(shared, time_delta=self._server_time_delta())
+
+    def share(self, parent=None):
+        """Share 429 pauses and OAuth2 token refreshes with the other clients of this session (other processes of the
+        play): a directory is made in ``parent``; session_state() names it."""
+        self._shared = SharedState.create(parent, clock=self._clock, sleep=self._sleep)
 
     def resume_session(self, state):
         """Take over the authentication of session_state(); an expired or refused token is fetched again as usual."""
         self._time_delta = state.get("time_delta", self._time_delta)
         self._token = state.get("token", self._token)
         self._token_expires_at = state.get("token_expires_at", self._token_expires_at)
+        if state.get("shared") and os.path.isdir(state["shared"]):
+            self._shared = SharedState(state["shared"], clock=self._clock, sleep=self._sleep)
 
     # Requests
 
@@ -413,7 +509,7 @@ class OvhApiClient:
         response, attempts = self._send_with_retries(method, path, send, idempotent)
         if response.status_code == 401 and self.auth_method == OAUTH2:
             # A 401 means the call was refused before anything happened: resending it once with a new token is safe.
-            self._token = None
+            self._refused_token, self._token = self._token, None
             response, more_attempts = self._send_with_retries(method, path, send, idempotent)
             attempts += more_attempts
         if not response.ok:
@@ -460,6 +556,8 @@ class OvhApiClient:
         while True:
             attempts += 1
             transport_error = response = None
+            if self._shared:
+                self._shared.wait_turn()
             try:
                 response = send()
             except requests.exceptions.SSLError as exc:
@@ -482,7 +580,11 @@ class OvhApiClient:
                 if response is not None:
                     return response, attempts
                 raise _transport_failure(method, path, idempotent, attempts, _transport_cause(transport_error, self.config.request_timeout))
-            self._sleep(delay)
+            if self._shared and response is not None and response.status_code == 429:
+                # Throttled: the whole play waits (the next wait_turn), not only this process.
+                self._shared.pause(delay)
+            else:
+                self._sleep(delay)
 
     def _error(self, error_type, method, path, response, message=None, attempts=1):
         body = _json_body_or_none(response)
@@ -520,8 +622,17 @@ class OvhApiClient:
 
     def _bearer_token(self):
         if self._token is None or (self._token_expires_at is not None and self._clock() >= self._token_expires_at):
-            self._fetch_token()
+            if self._shared:
+                # One process fetches the token for the play; the others take it.
+                state = self._shared.token(self._fetched_token, refused=self._refused_token)
+                self._token, self._token_expires_at = state["token"], state.get("expires_at")
+            else:
+                self._fetch_token()
         return self._token
+
+    def _fetched_token(self):
+        self._fetch_token()
+        return {"token": self._token, "expires_at": self._token_expires_at}
 
     def _fetch_token(self):
         values, url = self.config.values, self.config.token_url

@@ -229,13 +229,9 @@ class FleetTest:
             self.checks.check('logs scanned for secrets', False, '%s: %s' % (type(exc).__name__, exc))
         finally:
             fleet.fleet_down(self.state_dir)
-        leftovers = fleet.our_namespaces()
-        self.checks.check('teardown left no namespace, sshd or link', not leftovers and not self.fleet_links(), str(leftovers))
-
-    @staticmethod
-    def fleet_links() -> list[str]:
-        out = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True, text=True, check=False).stdout
-        return [line.split(':')[1].strip() for line in out.splitlines() if fleet.BRIDGE in line or fleet.VETH_PREFIX in line]
+        state = fleet.read_state(self.state_dir)
+        leftovers = fleet.our_namespaces(state) + fleet.our_links(state)
+        self.checks.check('teardown left no namespace, sshd or link', not leftovers, str(leftovers))
 
 
 def private_key_lines(path: Path) -> list[str]:

@@ -12,8 +12,9 @@ and the root namespace's /etc/okms is never written.
 
 ``up`` writes STATE/fleet.json (the hosts), STATE/inventory.yml (a real SSH inventory: generated key,
 private known_hosts pre-filled with the generated host keys, StrictHostKeyChecking=yes) and cleans the
-leftovers of an aborted run first. ``down`` kills the sshds and every process left in the namespaces,
-deletes the namespaces, the veths and the bridge; it runs whatever state it finds and never fails on
+leftovers of an aborted run first. ``down`` kills the sshds and every process left in the fleet's
+namespaces, deletes its namespaces, veths and bridge (those recorded in STATE/fleet.json: another
+fleet's are left alone); it runs whatever state it finds and never fails on
 something already gone.
 """
 
@@ -54,10 +55,23 @@ def sh(*cmd: str, check: bool = True, capture: bool = True) -> subprocess.Comple
     return proc
 
 
-def our_namespaces() -> list[str]:
-    """The network namespaces this tool created (by its own name prefix), e.g. left by an aborted run."""
-    names = sh('ip', 'netns', 'list').stdout.split()
-    return sorted({name for name in names if name.startswith(NS_PREFIX) and name[len(NS_PREFIX):].isdigit()})
+def read_state(state_dir: Path) -> dict:
+    state_file = state_dir / 'fleet.json'
+    return json.loads(state_file.read_text()) if state_file.exists() else {}
+
+
+def our_namespaces(state: dict) -> list[str]:
+    """The network namespaces of the fleet of STATE that exist (also after an aborted run: the state is written before
+    the network is made). Namespaces of another fleet, with the same prefix, are left alone."""
+    ours = {host['netns'] for host in state.get('hosts', [])}
+    return sorted(set(sh('ip', 'netns', 'list').stdout.split()) & ours)
+
+
+def our_links(state: dict) -> list[str]:
+    """The links of the fleet of STATE that exist: its veths, and the bridge once it has a state."""
+    ours = {host['veth'] for host in state.get('hosts', [])} | ({BRIDGE} if state else set())
+    names = [line.split(':')[1].strip().split('@')[0] for line in sh('ip', '-o', 'link', 'show').stdout.splitlines()]
+    return sorted(name for name in names if name in ours)
 
 
 def host_plan(count: int, subnet: str) -> tuple[str, list[dict]]:
@@ -285,23 +299,19 @@ def sshd_pids(state: dict) -> list[int]:
 def fleet_down(state_dir: Path) -> list[str]:
     """Remove everything a fleet (this one, or an aborted one) left: processes, namespaces, veths, bridge."""
     done = []
-    state_file = state_dir / 'fleet.json'
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    state = read_state(state_dir)
     pids = sshd_pids(state)
-    for netns in our_namespaces():
+    for netns in our_namespaces(state):
         pids += [int(pid) for pid in sh('ip', 'netns', 'pids', netns, check=False).stdout.split()]
     if pids:
         kill_pids(sorted(set(pids)))
         done.append('killed %d processes' % len(set(pids)))
-    for netns in our_namespaces():
+    for netns in our_namespaces(state):
         sh('ip', 'netns', 'del', netns)
         done.append('deleted netns %s' % netns)
-    links = sh('ip', '-o', 'link', 'show').stdout
-    for line in links.splitlines():
-        name = line.split(':')[1].strip().split('@')[0]
-        if name == BRIDGE or name.startswith(VETH_PREFIX):
-            sh('ip', 'link', 'del', name, check=False)
-            done.append('deleted link %s' % name)
+    for name in our_links(state):
+        sh('ip', 'link', 'del', name, check=False)
+        done.append('deleted link %s' % name)
     if state.get('created_mount_point') and MOUNT_POINT.is_dir() and not any(MOUNT_POINT.iterdir()):
         MOUNT_POINT.rmdir()
         done.append('removed %s' % MOUNT_POINT)

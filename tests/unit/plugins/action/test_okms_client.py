@@ -77,8 +77,10 @@ class FakeTask:
     async_val = 0
     action = "okms.access.okms_client"
 
-    def __init__(self, args, check_mode, environment):
+    def __init__(self, args, check_mode, environment, parent=None):
         self.args = args
+        self._uuid = "task-%s" % args["step"]
+        self._parent = parent
         self.check_mode = check_mode
         self.environment = environment
 
@@ -123,13 +125,16 @@ class Play:
         self.vars = dict((host, dict(defaults, inventory_hostname=host, okms_client_dir=str(tmp_path / host / "okms"))) for host in hosts)
         self.registered = dict((host, {}) for host in hosts)
         self.environment = []
+        self.batch = None
+        self.parent = None
         # More magic variables (ansible_limit, ansible_play_hosts_all); the results of the last run by step and host
         self.extra = {}
         self.last = {}
 
     def task_vars(self, host):
         hostvars = dict((name, dict(self.vars[name], **self.registered[name])) for name in self.hosts)
-        task_vars = dict(self.vars[host], ansible_play_batch=self.hosts, ansible_play_hosts=self.hosts, ansible_play_hosts_all=self.hosts,
+        batch = self.batch or self.hosts
+        task_vars = dict(self.vars[host], ansible_play_batch=batch, ansible_play_hosts=batch, ansible_play_hosts_all=self.hosts,
                          hostvars=hostvars, **self.registered[host])
         task_vars.update(self.extra)
         return task_vars
@@ -140,10 +145,11 @@ class Play:
         for host in (hosts or self.hosts)[:1] if once else (hosts or self.hosts):
             task_vars = self.task_vars(host)
             templar = Templar(loader=DataLoader(), variables=task_vars)
-            plugin = PlayAction(FakeTask(dict(step=step, **self.api), check_mode, self.environment), FakeConnection(), None, DataLoader(), templar, None)
+            plugin = PlayAction(FakeTask(dict(step=step, **self.api), check_mode, self.environment, self.parent), FakeConnection(), None,
+                                DataLoader(), templar, None)
             results[host] = plugin.run(task_vars=task_vars)
         if once:
-            results = dict.fromkeys(self.hosts, results[self.hosts[0]])
+            results = dict.fromkeys(self.batch or self.hosts, next(iter(results.values())))
         if register:
             for host, result in results.items():
                 self.registered[host][register] = result
@@ -335,3 +341,53 @@ def test_an_api_key_that_cannot_be_written_takes_its_credential_away(emulator, t
         play.run()
     api = CredentialApi(client_from_params(play.api), emulator["okms_id"])
     assert [item["status"] for item in api.list_named("keyless")] in ([], ["DELETING"])
+
+
+def test_serial_batches_share_the_first_batch_authentication_and_domain_read(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1", "h2", "h3", "h4"])
+    play.run()
+    admin(emulator, "POST", "/requests/reset", {})
+    play.registered = dict((host, {}) for host in play.hosts)
+    for batch in (["h1", "h2"], ["h3", "h4"]):
+        play.batch = batch
+        play.step("check", action.WANT_VAR, hosts=batch)
+        start = play.step("start", action.START_VAR, once=True, hosts=batch)[batch[0]]
+        play.step("read", action.HELD_VAR, hosts=batch)
+        plans = play.step("plan", action.PLANS_VAR, once=True, hosts=batch)[batch[0]]
+        assert sorted(plans["hosts"]) == batch and not any(plan["changes"] for plan in plans["hosts"].values())
+    assert start.get("reused") is True
+    routes = requests_by_route(emulator)
+    assert routes["GET /v2/okms/resource/{okmsId}"] == 1 and routes.get("GET /1.0/auth/time") == 1, routes
+
+
+class FakePlay:
+    strategy = "free"
+
+
+class FakeBlock:
+    _play = FakePlay()
+
+
+def test_another_strategy_than_linear_is_refused_before_any_api_call(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1"])
+    play.parent = FakeBlock()
+    with pytest.raises(AnsibleActionFail, match="needs the linear strategy, the play runs with strategy 'free'"):
+        play.step("check", action.WANT_VAR)
+    assert requests_by_route(emulator) == {}
+
+
+def test_serial_batches_list_the_domain_once_and_still_find_a_later_batch_leftover(emulator, tmp_path):
+    Play(emulator, tmp_path / "before", ["h3"]).run()
+    leftover = [item["id"] for item in CredentialApi(client_from_params(Play(emulator, tmp_path, []).api), emulator["okms_id"]).list_all()
+                if item["name"] == "h3"]
+    play = Play(emulator, tmp_path, ["h1", "h2", "h3", "h4"])
+    admin(emulator, "POST", "/requests/reset", {})
+    for batch in (["h1", "h2"], ["h3", "h4"]):
+        play.batch = batch
+        play.step("check", action.WANT_VAR, hosts=batch)
+        play.step("start", action.START_VAR, once=True, hosts=batch)
+        play.step("read", action.HELD_VAR, hosts=batch)
+        plans = play.step("plan", action.PLANS_VAR, once=True, hosts=batch)[batch[0]]
+    assert leftover and [item["id"] for item in plans["listed"] if item["name"] == "h3"] == leftover
+    assert all(plans["hosts"][host]["issue"] for host in ("h3", "h4"))
+    assert requests_by_route(emulator)["GET /v2/okms/resource/{okmsId}/credential"] == 1

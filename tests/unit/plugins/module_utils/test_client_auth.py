@@ -204,3 +204,29 @@ def test_oauth2_token_answer_without_token(api, client_for, oauth2_params):
     with pytest.raises(OvhApiError) as error:
         client_for(**oauth2_params).get("/me")
     assert "no access_token" in str(error.value)
+
+
+def test_oauth2_token_expiring_mid_play_is_fetched_once_for_every_client_of_the_play(api, client_for, oauth2_params, clock):
+    api.queue("POST", "/oauth2/token", token_answer("t1", 3600), token_answer("t2", 3600))
+    api.handle("GET", "/1.0/me", lambda recorded: Answer(body={}))
+    start = client_for(**oauth2_params)
+    start.share()
+    session = start.session_state()
+    hosts = [client_for(**oauth2_params) for dummy in range(3)]
+    for client in hosts:
+        client.resume_session(session)
+        client.get("/me")
+    clock.now = START + 3600  # expired: the first host's client fetches t2, the others take it from the play
+    for client in hosts:
+        client.get("/me")
+    assert len(api.calls("POST", "/oauth2/token")) == 2
+    assert bearer_tokens(api) == ["Bearer t1"] * 3 + ["Bearer t2"] * 3
+
+
+def test_oauth2_shared_token_refused_with_401_is_not_taken_again(api, client_for, oauth2_params):
+    api.queue("POST", "/oauth2/token", token_answer("revoked"), token_answer("fresh"))
+    api.queue("GET", "/1.0/me", Answer(401, {"class": "Client::Unauthorized", "message": "revoked"}), Answer(body={}))
+    client = client_for(**oauth2_params)
+    client.share()
+    assert client.get("/me") == {}
+    assert bearer_tokens(api) == ["Bearer revoked", "Bearer fresh"]

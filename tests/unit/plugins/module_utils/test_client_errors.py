@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
+from ansible_collections.okms.access.plugins.module_utils._client import LIST_PAGE_SIZE, OvhApiError
 from ansible_collections.okms.access.plugins.module_utils._errors import iam_actions
 from ansible_collections.okms.access.tests.unit.plugins.module_utils.ovh_fakes import AS, CK, Answer
 
@@ -101,10 +101,23 @@ def test_iter_list_follows_cursors(api, client_for):
     assert {r.query for r in calls} == {"publicCA=true"}
 
 
+def test_iter_list_asks_for_the_largest_pages_by_default(api, client_for):
+    api.handle("GET", CREDENTIALS, paged([[{"id": 1}], [{"id": 2}]]))
+    assert list(client_for().iter_list(CREDENTIALS)) == [{"id": 1}, {"id": 2}]
+    assert [r.headers["X-Pagination-Size"] for r in api.calls("GET", CREDENTIALS)] == [str(LIST_PAGE_SIZE)] * 2
+
+
 def test_iter_list_without_page_size(api, client_for):
     api.handle("GET", CREDENTIALS, paged([[{"id": 1}]]))
-    assert list(client_for().iter_list(CREDENTIALS)) == [{"id": 1}]
+    assert list(client_for().iter_list(CREDENTIALS, page_size=None)) == [{"id": 1}]
     assert "X-Pagination-Size" not in api.calls("GET", CREDENTIALS)[0].headers
+
+
+def test_iter_pages_yields_the_pages_as_sent(api, client_for):
+    api.handle("GET", CREDENTIALS, paged([[{"id": 1}, {"id": 2}], [{"id": 3}]]))
+    pages = list(client_for().iter_pages(CREDENTIALS))
+    assert pages == [[{"id": 1}, {"id": 2}], [{"id": 3}]]
+    assert [page.more for page in pages] == [True, False]
 
 
 def test_iter_list_retries_a_page(api, client_for, clock):

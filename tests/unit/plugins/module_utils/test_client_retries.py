@@ -198,3 +198,18 @@ def test_tls_verification_failure_is_not_retried(tls_api, client_for, clock, mon
 def test_tls_verification_can_be_disabled(tls_api, client_for):
     tls_api.queue("GET", "/1.0/me", Answer(body={}))
     assert client_for(tls_api, validate_certs=False).get("/me") == {}
+
+
+def test_a_429_pauses_every_client_of_the_play_for_its_retry_after(api, client_for, clock):
+    first = client_for()
+    first.share()
+    second = client_for()
+    second.resume_session(first.session_state())
+    api.queue("GET", CREDENTIALS, Answer(429, {"class": "Client::TooManyRequests", "message": "slow down"}, {"Retry-After": "7"}),
+              Answer(200, [{"id": "c1"}]), Answer(200, [{"id": "c2"}]))
+    assert first.get(CREDENTIALS) == [{"id": "c1"}]
+    assert clock.sleeps == [7.0]
+    clock.now -= 5  # the other process asks 2 s into the pause: it waits the 5 s left, without a 429 of its own
+    assert second.get(CREDENTIALS) == [{"id": "c2"}]
+    assert clock.sleeps == [7.0, 5.0]
+    assert len(api.calls("GET", CREDENTIALS)) == 3
