@@ -351,7 +351,10 @@ def at_once(bench: Bench, row: Row, controllers: bool) -> None:
     that neither run can finish before the other decided what to create."""
     bench.fault(route=CREATE_ROUTE, delay_after_commit=2, count=2)
     places = [controller(bench, who) if controllers else (None, None) for who in ('a', 'b')]
-    processes = [bench.start([row], 'run %s' % who, env=env, tmp=tmp) for who, (tmp, env) in zip('ab', places)]
+    # The run that waits for the other's locks waits up to okms_client_wait_timeout: long enough on a loaded machine.
+    processes = [bench.start([row], 'run %s' % who, '-e', 'okms_client_wait_timeout=600', env=env, tmp=tmp)
+                 for who, (tmp, env) in zip('ab', places)]
+    crash.wait_all(processes)
     outcomes = [bench.finish([row], 'run %s' % who, process) for who, process in zip('ab', processes)]
     bench.restore(row)
     row.outcome.append('two runs: %s' % ' / '.join(describe(outcome) for outcome in outcomes))
