@@ -68,8 +68,10 @@ def matrix() -> dict[str, str]:
 
 
 MATRIX = matrix()
-# The integration targets that run on every ansible-core of MATRIX: the roles and the shipped playbooks.
+# The integration targets that run on every ansible-core of MATRIX: the roles and the shipped playbooks, but those
+# whose aliases say MATRIX_PINNED_ONLY (a target whose subject is not what changes between ansible-core releases).
 MATRIX_TARGET_PREFIX = 'role_'
+MATRIX_PINNED_ONLY = 'matrix/pinned'
 
 
 class StepFailed(Exception):
@@ -190,16 +192,17 @@ def step_emulator_tests() -> None:
     emulator_tests(PINNED)
 
 
-def integration_targets(core: Core = PINNED) -> set[str]:
-    """Targets ansible-test must run: every target but setup_*/prepare_* and hidden ones (run as dependencies)."""
+def integration_targets(core: Core = PINNED, without: str = '') -> set[str]:
+    """Targets ansible-test must run: every target but setup_*/prepare_* and hidden ones (run as dependencies), and
+    but those with the alias WITHOUT when given."""
     root = core.collection / 'tests' / 'integration' / 'targets'
     targets = set()
     for path in root.iterdir() if root.is_dir() else []:
         if not path.is_dir():
             continue
-        aliases = path / 'aliases'
-        hidden = aliases.exists() and 'hidden' in aliases.read_text(encoding='utf-8').split()
-        if not path.name.startswith(('setup_', 'prepare_')) and not hidden:
+        aliases_file = path / 'aliases'
+        aliases = aliases_file.read_text(encoding='utf-8').split() if aliases_file.exists() else []
+        if not path.name.startswith(('setup_', 'prepare_')) and 'hidden' not in aliases and (not without or without not in aliases):
             targets.add(path.name)
     return targets
 
@@ -461,7 +464,8 @@ def matrix_steps(version: str) -> dict:
 
     def step_roles_core() -> None:
         core = matrix_core(version)
-        targets = chosen_targets({name for name in integration_targets(core) if name.startswith(MATRIX_TARGET_PREFIX)})
+        targets = chosen_targets({name for name in integration_targets(core, without=MATRIX_PINNED_ONLY)
+                                  if name.startswith(MATRIX_TARGET_PREFIX)})
         integration(core, targets, core.root / 'emulator-integration', core.root / 'integration-vvv.log')
 
     python = MATRIX[version]

@@ -26,8 +26,6 @@ from ansible_collections.okms.access.plugins.module_utils._client import OvhApiE
 from ansible_collections.okms.access.plugins.module_utils._credential import CredentialApi, utc_now
 from ansible_collections.okms.access.plugins.module_utils._files import write_atomically
 
-# The largest page the API serves (X-Pagination-Size; the emulator caps it at the same value): fewest list requests.
-LIST_PAGE_SIZE = 1000
 ROLE_DEFAULTS = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "client", "defaults", "main.yml")
 OPTIONS = dict(hosts=None, held_var="", window=None, name_pattern="", creating_timeout=60, prune_orphans=False,
                metrics_file="", table_limit=50, wait_timeout=120)
@@ -114,13 +112,13 @@ class ActionModule(ActionBase):
                                                         "certificate_fingerprint"))
 
     def listing(self, okms_id, wants):
-        """The domain's credentials, once, at the largest page size."""
+        """The domain's credentials, once, at the client's page size (the largest: fewest list requests)."""
         params = dict((key, value) for key, value in self._task.args.items() if key not in OPTIONS)
         params.update(wants[0]["api"])
         client = client_from_params(params, environ=ClientAction.environment(self))
         api = CredentialApi(client, okms_id)
         now = utc_now()
-        return api, [with_expiry(item, now) for item in client.iter_list(api.path, page_size=LIST_PAGE_SIZE)]
+        return api, [with_expiry(item, now) for item in client.iter_list(api.path)]
 
     def audit(self):
         pattern = self.checked_options()

@@ -98,9 +98,11 @@ options:
     type: int
     default: 50
 notes:
+  - "IAM actions (prefix C(okms:apiovh:)): C(credential/get) to list the credentials of each domain, C(credential/delete)
+    with O(prune_orphans=true)."
   - The API secrets stay on the controller - the task runs there, the hosts never receive them.
-  - Requests - one authentication and one listing per KMS domain (C(ceil(M/1000)) pages for M credentials), plus one
-    deletion per pruned orphan.
+  - Requests - one authentication and one listing per KMS domain (C(ceil(M/P)) pages for M credentials, P the largest
+    page the API serves), plus one deletion per pruned orphan.
 seealso:
   - module: okms.access.okms_client
   - module: okms.access.okms_certificate_info

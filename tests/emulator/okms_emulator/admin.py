@@ -63,6 +63,7 @@ class AdminApp(RoutedApp):
             Route("GET", prefix + "/config", self.get_config),
             Route("POST", prefix + "/config", self.set_config),
             Route("POST", prefix + "/preload", self.preload),
+            Route("POST", prefix + "/iam/users", self.set_user),
         ]))
 
     def error(self, status: int, message: str):
@@ -135,3 +136,13 @@ class AdminApp(RoutedApp):
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= PRELOAD_MAX:
             raise bad_request("", "count must be an integer from 1 to %d" % PRELOAD_MAX)
         return Answer(200, {"created": self.services.credentials.preload(domain, count)})
+
+    def set_user(self, request) -> Answer:
+        """Create or replace a user of an account (``login``, ``group``: its group's name, ``nichandle``: the first
+        account by default), as ``POST /me/identity/user`` would; ``GET /1.0/me/identity/user/{user}`` reads it."""
+        body = _object_body(request)
+        login, group = body.get("login"), body.get("group")
+        nichandle = body.get("nichandle") or self.services.directory.accounts[0].nichandle
+        if not isinstance(login, str) or not login or "/" in login or (group is not None and not isinstance(group, str)):
+            raise bad_request("", 'send {"login": name, "group": group name or null}')
+        return Answer(200, self.services.iam.set_user(login, group, nichandle))

@@ -9,6 +9,7 @@ import json
 
 from okms_emulator.errors import api_error, bad_request, not_found
 from okms_emulator.httpserver import RoutedApp
+from okms_emulator.iam import IamApi
 from okms_emulator.pagination import CURSOR_HEADER, SIZE_HEADER, page_answer_headers, page_size, start_position
 from okms_emulator.routing import Answer, Route, Router, canonical_uuid
 from okms_emulator.secrets import SecretApi
@@ -58,6 +59,7 @@ class ApiApp(RoutedApp):
             Route("GET", CREDENTIAL + "/{credentialId}", self.get_credential, iam_action=CREDENTIAL_GET),
             Route("DELETE", CREDENTIAL + "/{credentialId}", self.delete_credential, iam_action=CREDENTIAL_DELETE),
             *self.secrets.routes(),
+            *IamApi(services, parse_json_body).routes(),
         ])
         super().__init__(router, services.counter, services.faults)
 
@@ -72,12 +74,20 @@ class ApiApp(RoutedApp):
     def call(self, route, request) -> Answer:
         if route.authenticated:
             request.account = self.services.authenticator.authenticate(request)
-            if route.iam_action in request.account.denied_actions:
+            if route.iam_action is not None and not self.services.iam.caller_allows(request, self._resource_urn(request), route.iam_action):
                 raise api_error(
                     403, "This account is not allowed to perform %s" % route.iam_action, "Client::Forbidden",
                     {"unauthorizedActionsByIAM": route.iam_action, "unauthorizedActionsByAuthentication": ""},
                 )
         return route.handler(request)
+
+    @staticmethod
+    def _resource_urn(request) -> str:
+        """The resource a route acts on: the domain of its okmsId, else the account."""
+        okms_id = canonical_uuid(request.params.get("okmsId") or "")
+        if okms_id:
+            return "urn:v1:eu:resource:okms:" + okms_id
+        return "urn:v1:eu:resource:account:" + request.account.nichandle
 
     # /1.0
 

@@ -213,6 +213,12 @@ class CredentialService:
             return by_table
         return str(uuid.UUID(int=serial))
 
+    def identity_urns(self, certificate_der: bytes) -> list:
+        """The identity URNs of the credential a (checked, accepted) client certificate belongs to."""
+        certificate = x509.load_der_x509_certificate(certificate_der)
+        record = self.store.get_credential(self._credential_id_of_serial(certificate.serial_number))
+        return list(record.identity_urns) if record else []
+
     def refusal(self, okms_id: str | None, certificate_der: bytes | None) -> str | None:
         """Why a client certificate may not use domain ``okms_id`` (None: it may): READY credential of that domain only."""
         if certificate_der is None:

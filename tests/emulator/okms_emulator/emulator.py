@@ -21,6 +21,7 @@ from okms_emulator.clock import Clock
 from okms_emulator.credentials import CredentialService
 from okms_emulator.faults import Faults, RequestCounter
 from okms_emulator.httpserver import TlsServer, server_context
+from okms_emulator.iam import IamService
 from okms_emulator.kms import KmsApp
 from okms_emulator.pagination import CursorCodec
 from okms_emulator.pki import OTHER_CA_NAME, ROOT_CA_NAME, RSA_CA_NAME, USERS_CA_NAME, CertificateAuthority
@@ -84,6 +85,7 @@ class Services:  # pylint: disable=too-many-instance-attributes
     counter: RequestCounter
     faults: Faults
     public_ca_pem: str
+    iam: IamService | None = None
     rest_url: str = ""
     kmip_endpoint: str = ""
     public_rsa_ca_pem: str = ""
@@ -203,7 +205,7 @@ class Emulator:
             authenticator=Authenticator(directory, self.store, clock, settings),
             credentials=CredentialService(self.store, users, clock, settings),
             cursors=CursorCodec(bytes.fromhex(cursor_secret)), counter=RequestCounter(), faults=Faults(),
-            public_ca_pem=root.certificate_pem,
+            public_ca_pem=root.certificate_pem, iam=IamService(self.store, directory, clock, settings),
             rest_url="https://%s:%d" % (self.advertised_host, rest_port),
             kmip_endpoint="%s:%d" % (self.advertised_host, KMIP_PORT),
             public_rsa_ca_pem=self._rsa_ca_pem(),

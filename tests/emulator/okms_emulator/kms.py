@@ -50,11 +50,20 @@ class KmsApp(RoutedApp):
         if refusal is not None:
             raise kms_error(401, "unauthorized: " + refusal, AUTHENTICATION_REFUSED)
         account = self.services.directory.account_of_domain(okms_id)
-        if lacks(account.kms_denied_actions, settings["kms_denied_actions"], route.iam_action):
+        if lacks(account.kms_denied_actions, settings["kms_denied_actions"], route.iam_action) or \
+                self._iam_refuses(okms_id, account, request, route.iam_action):
             raise kms_error(
                 settings["kms_authz_status"], "forbidden: the identity lacks the IAM action %s" % route.iam_action, AUTHORIZATION_REFUSED,
             )
         return route.handler(request)
+
+    def _iam_refuses(self, okms_id: str, account, request, action: str | None) -> bool:
+        """With ``iam_enforced``: whether the IAM policies refuse the certificate's identities the route's action."""
+        services = self.services
+        if not services.settings["iam_enforced"] or action is None:
+            return False
+        identities = services.credentials.identity_urns(request.peer_cert_der)
+        return not services.iam.allows(account, identities, "urn:v1:eu:resource:okms:" + okms_id, action, request.client_ip)
 
     @staticmethod
     def random(request) -> Answer:

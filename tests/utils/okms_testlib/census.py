@@ -36,6 +36,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from okms_testlib.emulator import AdminClient
 from okms_testlib.secret_scan import SECRET_FIELDS
 
 LIVE_EXCLUDED = ("DELETING",)
@@ -95,9 +96,7 @@ def delete_credential(emulator, credential):
 
 def admin(emulator, path, body, method="POST"):
     """One call to the emulator's admin interface; its JSON answer."""
-    response = requests.request(method, emulator["admin_url"] + path, json=body, verify=emulator["ca_file"], timeout=10)
-    response.raise_for_status()
-    return response.json()
+    return AdminClient(emulator).call(method, path, body)
 
 
 def spki(key_owner):

@@ -4,7 +4,8 @@
 
 - Process: a command (ansible-playbook) in its own session, its output in a log; ``kill_tree()`` stops then kills it
   and every descendant (Ansible's workers call setsid(), so a process group would miss them);
-- run(): one process until it exits, or until ``stop_when()`` says it reached the point where it must die;
+- Process.watch(): until it exits, or until ``stop_when()`` says it reached the point where it must die; wait_all():
+  several processes, each one's end time noted;
 - stop_between_renames(): the environment that makes the process stop between renaming a key and a certificate into
   place (stop_hook/sitecustomize.py), with the marker file it creates there.
 """
@@ -84,6 +85,7 @@ class Process:
     def __init__(self, cmd: list[str], env: dict, log: Path):
         self.log = log
         self.started = time.monotonic()
+        self.ended = None
         with log.open('w', encoding='utf-8') as out:
             self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
@@ -95,12 +97,17 @@ class Process:
         self.killed = True
 
     def running(self) -> bool:
-        return self.proc.poll() is None
+        if self.proc.poll() is None:
+            return True
+        if self.ended is None:
+            self.ended = time.monotonic()
+        return False
 
     def outcome(self) -> Outcome:
         self.proc.wait()
+        self.running()
         return Outcome(self.proc.returncode, self.killed, self.timed_out, self.log.read_text(encoding='utf-8', errors='replace'),
-                       time.monotonic() - self.started)
+                       self.ended - self.started)
 
     def watch(self, stop_when=None, timeout: float = 180.0) -> Outcome:
         """Until the process exits; killed (tree) as soon as STOP_WHEN() is true, or after TIMEOUT seconds."""
@@ -117,8 +124,10 @@ class Process:
         return self.outcome()
 
 
-def run(cmd: list[str], env: dict, log: Path, stop_when=None, timeout: float = 180.0) -> Outcome:
-    return Process(cmd, env, log).watch(stop_when, timeout)
+def wait_all(processes: list[Process]) -> None:
+    """Until every process exited, each one's end time noted when it happens."""
+    while [process for process in processes if process.running()]:
+        time.sleep(POLL)
 
 
 def stop_between_renames(env: dict, key_path: str, cert_path: str, marker: Path) -> dict:

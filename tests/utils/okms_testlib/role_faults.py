@@ -249,6 +249,14 @@ def polled_after(bench: Bench):
     return start
 
 
+def forced_error(bench: Bench):
+    """For new_credential(then=...): the new credential fails (ERROR); the run goes on."""
+    def start(new_id):
+        census.admin(bench.info, '/credentials/%s' % new_id, {'status': 'ERROR'})
+        return lambda: False
+    return start
+
+
 def marker_exists(marker: Path):
     return marker.exists
 
@@ -279,6 +287,9 @@ def crash_run(bench: Bench, row: Row, point: str, rotation: bool) -> None:
         bench.configure(ready_delay=STUCK_READY_DELAY)
         args += ('-e', 'okms_client_wait_timeout=1')
         must_stop = False
+    elif point == 'error':
+        bench.configure(ready_delay=STUCK_READY_DELAY)
+        stop_when, must_stop = new_credential(bench, row, forced_error(bench)), False
     elif point == 'delete':
         bench.fault(route=DELETE_ROUTE, status=500, count=50)
         must_stop = False
@@ -299,6 +310,7 @@ CRASH_ROWS = (
     ('handler', 'rotation, killed in the reload handler (per_host)', 'per_host', 1, 'handler', True),
     ('delete', 'rotation, DELETE answers 500 (per_host)', 'per_host', 1, 'delete', True),
     ('timeout', 'rotation, the READY wait times out: failed apply (per_host)', 'per_host', 1, 'timeout', True),
+    ('error', 'rotation, the new credential ends in ERROR: failed apply (per_host)', 'per_host', 1, 'error', True),
     ('csr-create', 'rotation, killed after the create committed (csr)', 'csr', 1, 'create', True),
     ('csr-wait', 'rotation, killed while waiting for READY (csr)', 'csr', 1, 'wait', True),
     ('shared-first', 'first run, killed after the create committed (shared, 2 hosts)', 'shared', 2, 'create', False),
@@ -339,7 +351,10 @@ def at_once(bench: Bench, row: Row, controllers: bool) -> None:
     that neither run can finish before the other decided what to create."""
     bench.fault(route=CREATE_ROUTE, delay_after_commit=2, count=2)
     places = [controller(bench, who) if controllers else (None, None) for who in ('a', 'b')]
-    processes = [bench.start([row], 'run %s' % who, env=env, tmp=tmp) for who, (tmp, env) in zip('ab', places)]
+    # The run that waits for the other's locks waits up to okms_client_wait_timeout: long enough on a loaded machine.
+    processes = [bench.start([row], 'run %s' % who, '-e', 'okms_client_wait_timeout=600', env=env, tmp=tmp)
+                 for who, (tmp, env) in zip('ab', places)]
+    crash.wait_all(processes)
     outcomes = [bench.finish([row], 'run %s' % who, process) for who, process in zip('ab', processes)]
     bench.restore(row)
     row.outcome.append('two runs: %s' % ' / '.join(describe(outcome) for outcome in outcomes))

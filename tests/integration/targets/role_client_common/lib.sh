@@ -116,6 +116,11 @@ handler_ran_only() {  # handler_ran_only HOST: the test handler ran for HOST and
 
 not() { ! "$@"; }
 
+logged() {  # logged PATTERN: the last run's output matches the extended regex, its lines joined (ansible-core 2.16 to
+    # 2.18 wrap a [WARNING] at 80 columns, 2.19 does not)
+    tr '\n' ' ' <"$LOG" | grep -Eq "$1"
+}
+
 expect() {  # expect "WHAT" CONDITION...: fail the target unless the command succeeds
     local what=$1
     shift

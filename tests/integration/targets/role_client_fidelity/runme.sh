@@ -49,7 +49,7 @@ run "$H2 lost its key" "$H2" "$H1,$H3"
 # The new credential, then the replaced one deleted: the refusal of the route proved the certificate accepted.
 requests --writes 2
 expect "the run warns that $H2's identity lacks okms:apikms:random/get" \
-    grep -Eq "\[WARNING\]: .*${H2} \(credential [0-9a-f-]+\): the domain accepts the certificate, but its identity lacks the IAM action okms:apikms:random/get \(HTTP 403" "$LOG"
+    logged "\[WARNING\]: .*${H2} \(credential [0-9a-f-]+\): +the +domain +accepts +the +certificate, +but +its +identity +lacks +the +IAM +action +okms:apikms:random/get +\(HTTP +403"
 owned true
 run "second run, random/get denied" "" "$ALL"
 requests --writes 0
@@ -61,7 +61,7 @@ rm "$WORK/hosts/$H3/etc/okms/domain.key"
 run "$H3 lost its key" "$H3" "$H1,$H2"
 requests --writes 2
 expect "the run warns that $H3's identity lacks okms:apikms:random/get" \
-    grep -Eq "${H3} \(credential [0-9a-f-]+\): .*lacks the IAM action okms:apikms:random/get \(HTTP 401" "$LOG"
+    logged "${H3} \(credential +[0-9a-f-]+\): .*lacks +the +IAM +action +okms:apikms:random/get +\(HTTP +401"
 owned true
 
 step "a domain without the /v1/random route"

@@ -5,7 +5,8 @@
 # The shipped playbooks okms.access.provision, okms.access.rotate and okms.access.revoke on three local hosts, as a
 # user runs them: settings in a vars file, the API in okms_client_api (provision, rotate) or in the OVH_* variables
 # with the emulator's CA in REQUESTS_CA_BUNDLE (revoke). Four-step pattern for provision and revoke; rotate replaces
-# every credential.
+# every credential. Kept short (10 playbook runs and 2 checks): the roles' own targets test the rest, on every
+# ansible-core of the matrix too.
 
 source ../role_client_common/lib.sh
 setup csr
@@ -25,8 +26,6 @@ SITE=okms.access.rotate run "rotate" "$ALL" "" "${VARS[@]}"
 # A new credential per host, then the old ones deleted.
 requests --writes 6
 expect "${HOSTS[0]} has a new credential" test "$(serial "${HOSTS[0]}")" != "$before"
-check present
-SITE=okms.access.rotate run "rotate only what expires within 0 days" "" "$ALL" "${VARS[@]}" -e okms_rotate_before_days=0
 
 config() { "$PYTHON" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["okms_emulator"][sys.argv[2]])' "$CONFIG" "$1"; }
 OVH_ENDPOINT=$(config api_url)
@@ -39,7 +38,6 @@ ENV_VARS=("${VARS[@]}" -e '{"okms_client_api": {}}')
 
 SITE=okms.access.revoke run "revoke, check mode" "$ALL" "" --check "${ENV_VARS[@]}"
 requests --writes 0
-check present
 SITE=okms.access.revoke run "revoke" "$ALL" "" "${ENV_VARS[@]}"
 requests --writes 3
 check absent

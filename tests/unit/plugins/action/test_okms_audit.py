@@ -31,6 +31,14 @@ from ansible_collections.okms.access.tests.unit.plugins.action.test_okms_client 
 LIST_ROUTE = "GET /v2/okms/resource/{okmsId}/credential"
 
 
+class AuditTask(FakeTask):
+    """The fake task of test_okms_client, with okms_audit's options (no step)."""
+
+    def __init__(self, args, check_mode):
+        super().__init__(dict(args, step="audit"), check_mode, [])
+        self.args = args
+
+
 class HostVars(dict):
     """What okms_audit reads of Ansible's hostvars: the raw variables of a host."""
 
@@ -41,7 +49,7 @@ class HostVars(dict):
 def audit(play, check_mode=False, **args):
     hostvars = HostVars((host, dict(play.vars[host], **play.registered[host])) for host in play.hosts)
     task_vars = dict(hostvars=hostvars, inventory_hostname="localhost")
-    task = FakeTask(dict(dict(hosts=list(play.hosts), **play.api), **args), check_mode, [])
+    task = AuditTask(dict(dict(hosts=list(play.hosts), **play.api), **args), check_mode)
     plugin = okms_audit.ActionModule(task, FakeConnection(), None, DataLoader(), Templar(loader=DataLoader(), variables=task_vars), None)
     return plugin.run(task_vars=task_vars)
 
