@@ -70,7 +70,8 @@ from ansible_collections.okms.access.plugins.module_utils._client import (
     api_argument_spec,
     client_from_params,
 )
-from ansible_collections.okms.access.plugins.module_utils._secret import SecretApi, SecretError, path_problem, select_field
+from ansible_collections.okms.access.plugins.module_utils._secret import SecretError, path_problem, select_field
+from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi
 from ansible_collections.okms.access.plugins.module_utils._validation import input_errors
 
 

@@ -201,7 +201,6 @@ from ansible_collections.okms.access.plugins.module_utils._client import OvhApiE
 from ansible_collections.okms.access.plugins.module_utils._secret import (
     METADATA_OPTIONS,
     UNSET_METADATA,
-    SecretApi,
     SecretError,
     data_differs,
     data_problem,
@@ -213,6 +212,7 @@ from ansible_collections.okms.access.plugins.module_utils._secret import (
     state_changes,
     version_states_problems,
 )
+from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi
 from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, input_errors
 
 

@@ -116,11 +116,11 @@ from ansible_collections.okms.access.plugins.module_utils._base import OkmsModul
 from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
 from ansible_collections.okms.access.plugins.module_utils._secret import (
     VERSION_MAX,
-    SecretApi,
     metadata_result,
     path_problem,
     version_result,
 )
+from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi
 from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, input_errors
 
 
