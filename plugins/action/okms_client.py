@@ -27,13 +27,16 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     pem_text,
     utc_now,
 )
-from ansible_collections.okms.access.plugins.module_utils._files import write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import directory_problem, write_atomically
 from ansible_collections.okms.access.plugins.module_utils._validation import (
     description_problem,
     identity_urns_problem,
     name_problem,
     non_negative_problem,
     positive_problem,
+    renewal_window_problem,
+    rsa_key_size_problem,
+    same_name_problems,
     uuid_problem,
     validity_problem,
 )
@@ -153,8 +156,12 @@ class ActionModule(ActionBase):
     # Steps
 
     def step_check(self):
-        """The host's variables, checked and resolved before any API call."""
+        """The host's variables, checked and resolved before any API call; the owner and group on the host (one module
+        run, only when they are set)."""
         want, problems = self.resolve_variables()
+        if not problems and (want["owner"] or want["group"]):
+            found = self.module(action="check", paths=want["paths"], owner=want["owner"], group=want["group"])["problems"]
+            problems = ["okms_client_%s: %s" % (option, problem) for option, problem in sorted(found.items())]
         if problems:
             raise AnsibleActionFail("%s: %s" % (self.host, "; ".join(problems)))
         return dict(changed=False, want=want)
@@ -196,7 +203,30 @@ class ActionModule(ActionBase):
             problems.append("okms_client_dir: %r is not an absolute path" % directory)
         problems += ["%s: %r is not a file name; give a name without \"/\", the file goes into okms_client_dir" % (option, value)
                      for option, value in names.items() if "/" in value or value in ("", ".", "..")]
-        return want, problems
+        return want, problems + self.file_problems(want, names)
+
+    @staticmethod
+    def file_problems(want, names):
+        """Variables that would make one file overwrite another, or a key that could not be written where asked."""
+        problems = same_name_problems(list(names.items()) + [
+            ("the staged key (okms_client_key_file + .new)", names["okms_client_key_file"] + ".new"),
+            ("the staged certificate (okms_client_cert_file + .new)", names["okms_client_cert_file"] + ".new"),
+            ("the RSA CA file", RSA_CA_FILE)])
+        if want["state"] != "present":
+            return problems
+        if want["certificate_type"] == "RSA" and want["mode"] == "csr":
+            problem = rsa_key_size_problem(want["rsa_key_size"])
+            problems += ["okms_client_rsa_key_size: " + problem] if problem else []
+        problem = renewal_window_problem(want["renew_before_days"], want["validity"], "okms_client_validity")
+        problems += ["okms_client_renew_before_days: " + problem] if problem else []
+        if want["controller_key_path"] and want["mode"] != "csr":
+            # Found now, not once the API made a key that only this copy and the host would hold.
+            problem = directory_problem(want["controller_key_path"])
+            key_dir = os.path.dirname(want["controller_key_path"])
+            if not problem and not os.access(key_dir, os.W_OK | os.X_OK):
+                problem = "the controller's user (uid %d) cannot write to %s; give a directory it can write to" % (os.geteuid(), key_dir)
+            problems += ["okms_client_controller_key_dir: " + problem] if problem else []
+        return problems
 
     def step_start(self):
         """Once per play: the play's variables together, then one authentication and, with state=present, the domain."""

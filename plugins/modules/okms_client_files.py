@@ -21,6 +21,7 @@ description:
   - O(action=apply) puts a new certificate and the staged key in place once they match, fixes owners and modes, writes the
     CA and okms-cli files, removes leftovers, then checks the access over mutual TLS.
   - O(action=remove) removes the files, and the directory once it is empty.
+  - O(action=check) reports an O(owner) or O(group) that does not exist on the host; it changes nothing.
   - Private keys never appear in its results.
 author:
   - okms.access contributors (@okms-access)
@@ -39,7 +40,7 @@ options:
   action:
     description: What to do.
     type: str
-    choices: [read, stage, apply, remove]
+    choices: [read, stage, apply, remove, check]
     required: true
   paths:
     description:
@@ -168,6 +169,10 @@ certificate_problem:
   description: Why the certificate cannot be used.
   returned: action is read
   type: str
+problems:
+  description: Per option (C(owner), C(group)), why it cannot be used on the host; empty when both can.
+  returned: action is check
+  type: dict
 csr:
   description: The CSR of a key made on the host.
   returned: action is stage without key_pem
@@ -200,6 +205,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     read_private_key_public_der,
 )
 from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._validation import account_problems
 
 try:
     from cryptography import x509
@@ -273,6 +279,10 @@ class HostFiles:
                     self.result["certificate_problem"] = "%s is not an OKMS certificate: its serial number is not a credential id" % self.paths["cert"]
         if self.can_verify():
             self.result["verify"] = verify(self.params["verify_url"], self.paths, self.params["verify_timeout"])
+
+    def check(self):
+        """The owner and group, which only the host can tell exist (the role checks them before any API call)."""
+        self.result["problems"] = dict(account_problems(self.params["owner"], self.params["group"], "this host"))
 
     def stage(self):
         """A new key beside the current one: API-generated (key_pem) or made here, with its CSR."""
@@ -353,7 +363,7 @@ class HostFiles:
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            action=dict(type="str", required=True, choices=["read", "stage", "apply", "remove"]),
+            action=dict(type="str", required=True, choices=["read", "stage", "apply", "remove", "check"]),
             paths=dict(type="dict", required=True),
             owner=dict(type="str", default=""),
             group=dict(type="str", default=""),

@@ -3,7 +3,7 @@
 """Helpers of the role_client_* integration targets: the emulator's admin routes and the PLAY RECAP of a run.
 
     python role_test.py CONFIG reset                       forget the request counters
-    python role_test.py CONFIG requests --writes N [--max-okms-reads N] [--list-pages N] [--mtls N] [--route ROUTE=N]
+    python role_test.py CONFIG requests --writes N [--max-okms-reads N] [--list-pages N] [--mtls N] [--total N] [--route ROUTE=N]
                                                            check the counters since the last reset
     python role_test.py CONFIG expire CREDENTIAL_ID DAYS   make a credential expire in DAYS days
     python role_test.py CONFIG fault ROUTE STATUS          fail the next request of ROUTE with STATUS
@@ -51,6 +51,8 @@ def request_problems(admin: AdminClient, args: argparse.Namespace) -> list[str]:
     found = split_requests(by_route)
     print('emulator requests since the last reset: %s' % json.dumps(by_route, sort_keys=True))
     problems = []
+    if args.total is not None and sum(by_route.values()) != args.total:
+        problems.append('requests of any route: %d, expected %d' % (sum(by_route.values()), args.total))
     for name, wanted in (('api_writes', args.writes), ('list_pages', args.list_pages), ('mtls', args.mtls)):
         if wanted is not None and found[name] != wanted:
             problems.append('%s: %d, expected %d' % (name, found[name], wanted))
@@ -122,7 +124,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('reset')
     requests = commands.add_parser('requests')
-    for option in ('--writes', '--max-okms-reads', '--list-pages', '--mtls'):
+    for option in ('--writes', '--max-okms-reads', '--list-pages', '--mtls', '--total'):
         requests.add_argument(option, type=int)
     requests.add_argument('--route', action='append', help='ROUTE=N: exactly N requests of that route')
     expire = commands.add_parser('expire')

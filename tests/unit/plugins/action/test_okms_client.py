@@ -258,6 +258,22 @@ def test_a_failed_access_check_names_the_host(emulator, tmp_path):
     (dict(okms_client_dir="relative"), "okms_client_dir: 'relative' is not an absolute path"),
     (dict(okms_client_key_file="a/b"), "okms_client_key_file: 'a/b' is not a file name"),
     (dict(okms_client_validity=400), "okms_client_validity: 400 days is out of range"),
+    # A certificate written over its key, a CA written over the key, a file over a staged one or over the RSA CA.
+    (dict(okms_client_cert_file="domain.key"),
+     "okms_client_key_file and okms_client_cert_file both name the file 'domain.key'; give each file its own name"),
+    (dict(okms_client_ca_file="domain.key"), "okms_client_key_file and okms_client_ca_file both name the file 'domain.key'"),
+    (dict(okms_client_okms_cli_config_file="ca.pem"), "okms_client_ca_file and okms_client_okms_cli_config_file both name"),
+    (dict(okms_client_cert_file="domain.key.new"),
+     "okms_client_cert_file and the staged key (okms_client_key_file + .new) both name the file 'domain.key.new'"),
+    (dict(okms_client_ca_file="ca-rsa.pem"), "okms_client_ca_file and the RSA CA file both name the file 'ca-rsa.pem'"),
+    (dict(okms_client_certificate_type="RSA", okms_client_rsa_key_size=512),
+     "okms_client_rsa_key_size: 512 bits is too weak; use at least 2048"),
+    (dict(okms_client_validity=30), "okms_client_renew_before_days: 30 is not less than okms_client_validity (30)"),
+    (dict(okms_client_mode="per_host", okms_client_controller_key_dir="/nonexistent/okms-keys"),
+     "okms_client_controller_key_dir: the directory /nonexistent/okms-keys does not exist"),
+    (dict(okms_client_owner="okms-no-such-user"),
+     "okms_client_owner: no user 'okms-no-such-user' exists on this host; create it first, or give an existing user name or id"),
+    (dict(okms_client_group="okms-no-such-group"), "okms_client_group: no group 'okms-no-such-group' exists on this host"),
 ])
 def test_bad_variables_fail_before_any_api_call(emulator, tmp_path, variables, fragment):
     play = Play(emulator, tmp_path, ["h1"])
@@ -266,6 +282,26 @@ def test_bad_variables_fail_before_any_api_call(emulator, tmp_path, variables, f
         play.step("check", action.WANT_VAR)
     assert fragment in str(raised.value) and str(raised.value).startswith("h1: ")
     assert requests_by_route(emulator) == {}
+    assert not os.path.exists(play.vars["h1"]["okms_client_dir"])
+
+
+def test_owner_and_group_cost_a_module_run_only_when_set(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1", "h2"])
+    play.vars["h2"].update(okms_client_owner=str(os.getuid()), okms_client_group=str(os.getgid()))
+    play.step("check", action.WANT_VAR)
+    assert PlayAction.module_runs == [("h2", "check")]
+
+
+def test_the_controller_key_dir_is_checked_in_the_modes_that_write_it(emulator, tmp_path, monkeypatch):
+    play = Play(emulator, tmp_path, ["h1"], okms_client_controller_key_dir=str(tmp_path / "missing"))
+    play.step("check", action.WANT_VAR)  # the csr mode keeps no key on the controller
+    os.makedirs(str(tmp_path / "keys"), mode=0o700)
+    play.vars["h1"].update(okms_client_mode="per_host", okms_client_controller_key_dir=str(tmp_path / "keys"))
+    assert play.step("check", action.WANT_VAR)["h1"]["want"]["controller_key_path"] == str(tmp_path / "keys" / "h1.key")
+    # The tests run as root, whom access() never refuses: the answer a controller's user gets is stood in for.
+    monkeypatch.setattr(action.os, "access", lambda path, mode: False)
+    with pytest.raises(AnsibleActionFail, match="okms_client_controller_key_dir: the controller's user .* cannot write to "):
+        play.step("check", action.WANT_VAR)
 
 
 def test_play_problems_fail_before_any_api_call(emulator, tmp_path):
