@@ -40,6 +40,7 @@ from ansible_collections.okms.access.plugins.module_utils._validation import (
     uuid_problem,
     validity_problem,
 )
+from ansible_collections.okms.access.plugins.plugin_utils._pipelining import PipelinedModules
 
 try:
     from ansible.template import trust_as_template
@@ -72,7 +73,8 @@ class _ControllerFile:
         return changed
 
 
-class ActionModule(ActionBase):
+class ActionModule(PipelinedModules, ActionBase):
+    # Its module runs carry keys (key_pem): pipelined, never written to a file on the host (plugin_utils/_pipelining.py).
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("step",) + tuple(api_argument_spec()))
 

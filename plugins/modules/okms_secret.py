@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - okms.access.api
   - okms.access.secret
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full
