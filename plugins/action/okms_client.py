@@ -40,6 +40,7 @@ from ansible_collections.okms.access.plugins.module_utils._validation import (
     uuid_problem,
     validity_problem,
 )
+from ansible_collections.okms.access.plugins.plugin_utils._collection import version_environment
 from ansible_collections.okms.access.plugins.plugin_utils._pipelining import PipelinedModules
 
 try:
@@ -133,7 +134,7 @@ class ActionModule(PipelinedModules, ActionBase):
 
     def environment(self):
         """The controller's environment with the task's ``environment:`` keyword over it, where OVH_* values may come from."""
-        environ = dict(os.environ)
+        environ = dict(os.environ, **version_environment())
         for item in self._task.environment or []:
             environ.update((str(key), str(value)) for key, value in (self._templar.template(item) or {}).items())
         return environ

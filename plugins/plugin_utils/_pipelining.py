@@ -23,6 +23,8 @@ from ansible import constants as C
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 
+from ansible_collections.okms.access.plugins.plugin_utils._collection import version_environment
+
 display = Display()
 
 
@@ -34,7 +36,8 @@ def can_pipeline(connection, wrap_async=False):
 
 
 class PipelinedModules:
-    """Mixin for an ActionBase: its module runs are pipelined whenever the connection can (see the module's text)."""
+    """Mixin for an ActionBase: its module runs are pipelined whenever the connection can (see the module's text), with
+    the collection's version in their environment."""
 
     _okms_warned = False
 
@@ -47,6 +50,11 @@ class PipelinedModules:
                             "Ansible writes the module with its arguments, secrets included, to a temporary file until it "
                             "ends" % self._task.action)
         return super()._is_pipelining_enabled(module_style, wrap_async)
+
+    def _compute_environment_string(self, raw_environment_out=None):
+        # The module's API client names the collection's version in its User-Agent; only the controller can read it.
+        task_environment = super()._compute_environment_string(raw_environment_out)
+        return " ".join(part for part in (self._connection._shell.env_prefix(**version_environment()), task_environment) if part)
 
 
 class PipelinedModuleAction(PipelinedModules, NormalAction):

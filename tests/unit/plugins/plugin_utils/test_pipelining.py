@@ -15,7 +15,14 @@ import pytest
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import become_loader, connection_loader
 
-from ansible_collections.okms.access.plugins.action import okms_client, okms_secret_file
+from ansible_collections.okms.access.plugins.action import (
+    okms_certificate,
+    okms_certificate_info,
+    okms_client,
+    okms_secret,
+    okms_secret_file,
+    okms_secret_info,
+)
 from ansible_collections.okms.access.plugins.plugin_utils import _pipelining
 
 
@@ -34,7 +41,7 @@ def action(plugin, connection):
     return plugin.ActionModule(FakeTask(), connection, PlayContext(), None, None, None)
 
 
-@pytest.mark.parametrize("plugin", [okms_secret_file, okms_client])
+@pytest.mark.parametrize("plugin", [okms_certificate, okms_certificate_info, okms_client, okms_secret, okms_secret_info, okms_secret_file])
 def test_modules_are_pipelined_although_pipelining_is_off(plugin, connection):
     assert connection.get_option("pipelining") is False and not connection.is_pipelining_enabled()
     assert action(plugin, connection)._is_pipelining_enabled("new")
