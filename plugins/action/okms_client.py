@@ -14,22 +14,44 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.okms.access.plugins.module_utils import _engine as engine
-from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError, OvhConfigError, api_argument_spec, client_from_params
+from ansible_collections.okms.access.plugins.module_utils import _lifecycle as lifecycle
+from ansible_collections.okms.access.plugins.module_utils._client import (
+    OvhApiError,
+    OvhConfigError,
+    OvhOutcomeUnknownError,
+    api_argument_spec,
+    client_from_params,
+)
 from ansible_collections.okms.access.plugins.module_utils._credential import (
+    CREATING,
     CredentialApi,
     CredentialWaitTimeout,
     days_until,
+    load_certificate,
     pem_text,
+    public_key_der,
+    public_key_sha256,
     utc_now,
 )
 from ansible_collections.okms.access.plugins.module_utils._files import directory_problem, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._journal import journal_path, read_journal, update_journal
+from ansible_collections.okms.access.plugins.module_utils._lock import (
+    LockDirectoryError,
+    LockTimeout,
+    ensure_private_directory,
+    hold_until_exit,
+    name_lock_directory,
+    name_lock_path,
+)
 from ansible_collections.okms.access.plugins.module_utils._validation import (
     description_problem,
+    fraction_problem,
     identity_urns_problem,
     name_problem,
     non_negative_problem,
@@ -62,7 +84,17 @@ DOMAINS_PATH = "/v2/okms/resource"
 RSA_CA_FILE = "ca-rsa.pem"
 FILE_OPTIONS = ("okms_client_key_file", "okms_client_cert_file", "okms_client_ca_file", "okms_client_okms_cli_config_file")
 MODULE = "okms.access.okms_client_files"
-STEPS = ("check", "start", "read", "plan", "request", "apply", "cleanup")
+# The step protocol with the role's tasks/main.yml, defined here once: the tasks of this action in their order, each with
+# the variable its result is registered in (None: not registered) and where it runs - "host" (each host), "play" (run_once)
+# or "shared" (run_once in the shared mode). The slurp task between request and apply registers SHARED_KEY_VAR.
+# test_okms_client.py checks tasks/main.yml against it, and its play runner runs tasks/main.yml itself.
+TASKS = (("check", WANT_VAR, "host"), ("start", START_VAR, "play"), ("read", HELD_VAR, "host"), ("plan", PLANS_VAR, "play"),
+         ("request", REQUEST_VAR, "shared"), ("apply", None, "host"), ("apply", None, "host"), ("cleanup", None, "shared"))
+STEPS = tuple(dict.fromkeys(step for step, dummy, dummy in TASKS))
+# The keys of a host's plan (PLANS_VAR) that the tasks' when: conditions and vars/main.yml read: every plan of the
+# present state has them all, a plan of the absent state those of ABSENT_PLAN_KEYS (its when: conditions default the others).
+PLAN_KEYS = ("issue", "deploy", "changes", "access_failed", "access_warning", "cleanup", "copy_from")
+ABSENT_PLAN_KEYS = ("changes",)
 
 
 class _ControllerFile:
@@ -92,6 +124,8 @@ class ActionModule(PipelinedModules, ActionBase):
             raise AnsibleActionFail(str(exc))
         except (OvhApiError, CredentialWaitTimeout) as exc:
             raise AnsibleActionFail("%s: %s" % (self.host, exc))
+        except (LockTimeout, LockDirectoryError) as exc:
+            raise AnsibleActionFail("Cannot take the lock that lets one run at a time manage these credentials: %s. Nothing was done." % exc)
         return result
 
     # What earlier steps left
@@ -186,12 +220,15 @@ class ActionModule(PipelinedModules, ActionBase):
             identity_urns=list(get("okms_client_identity_urns") or []), description=get("okms_client_description") or "",
             validity=int(get("okms_client_validity")), certificate_type=get("okms_client_certificate_type"),
             rsa_key_size=int(get("okms_client_rsa_key_size")), renew_before_days=int(get("okms_client_renew_before_days")),
+            renew_fraction=float(get("okms_client_renew_fraction") or 0),
+            metrics_file=str(get("okms_client_metrics_file") or ""),
             owner=str(get("okms_client_owner") or ""), group=str(get("okms_client_group") or ""),
             key_mode="0640" if get("okms_client_group") else "0600", cli=bool(get("okms_client_okms_cli_config")), paths=paths,
             controller_key_path="%s/%s.key" % (key_dir, name) if key_dir else "", verify=bool(get("okms_client_verify")),
             verify_timeout=int(get("okms_client_verify_timeout")), wait_timeout=int(get("okms_client_wait_timeout")))
         checks = [("okms_client_okms_id", uuid_problem, want["okms_id"]),
                   ("okms_client_renew_before_days", non_negative_problem, want["renew_before_days"]),
+                  ("okms_client_renew_fraction", fraction_problem, want["renew_fraction"]),
                   ("okms_client_wait_timeout", positive_problem, want["wait_timeout"])]
         if state == "present":
             checks += [("okms_client_identity_urns", identity_urns_problem, want["identity_urns"]),
@@ -204,32 +241,12 @@ class ActionModule(PipelinedModules, ActionBase):
             problems.append("okms_client_name: %s" % name_problem(name))
         if not directory.startswith("/"):
             problems.append("okms_client_dir: %r is not an absolute path" % directory)
+        if want["metrics_file"] and not want["metrics_file"].startswith("/"):
+            problems.append("okms_client_metrics_file: %r is not an absolute path; give the .prom file in node_exporter's "
+                            "--collector.textfile.directory, or \"\" for none" % want["metrics_file"])
         problems += ["%s: %r is not a file name; give a name without \"/\", the file goes into okms_client_dir" % (option, value)
                      for option, value in names.items() if "/" in value or value in ("", ".", "..")]
-        return want, problems + self.file_problems(want, names)
-
-    @staticmethod
-    def file_problems(want, names):
-        """Variables that would make one file overwrite another, or a key that could not be written where asked."""
-        problems = same_name_problems(list(names.items()) + [
-            ("the staged key (okms_client_key_file + .new)", names["okms_client_key_file"] + ".new"),
-            ("the staged certificate (okms_client_cert_file + .new)", names["okms_client_cert_file"] + ".new"),
-            ("the RSA CA file", RSA_CA_FILE)])
-        if want["state"] != "present":
-            return problems
-        if want["certificate_type"] == "RSA" and want["mode"] == "csr":
-            problem = rsa_key_size_problem(want["rsa_key_size"])
-            problems += ["okms_client_rsa_key_size: " + problem] if problem else []
-        problem = renewal_window_problem(want["renew_before_days"], want["validity"], "okms_client_validity")
-        problems += ["okms_client_renew_before_days: " + problem] if problem else []
-        if want["controller_key_path"] and want["mode"] != "csr":
-            # Found now, not once the API made a key that only this copy and the host would hold.
-            problem = directory_problem(want["controller_key_path"])
-            key_dir = os.path.dirname(want["controller_key_path"])
-            if not problem and not os.access(key_dir, os.W_OK | os.X_OK):
-                problem = "the controller's user (uid %d) cannot write to %s; give a directory it can write to" % (os.geteuid(), key_dir)
-            problems += ["okms_client_controller_key_dir: " + problem] if problem else []
-        return problems
+        return want, problems + file_problems(want, names)
 
     def step_start(self):
         """Once per play: the play's variables together, then one authentication and, with state=present, the domain."""
@@ -237,6 +254,7 @@ class ActionModule(PipelinedModules, ActionBase):
         problems = engine.play_problems(wants, len(self.batch()) == len(self.task_vars["ansible_play_hosts"]))
         if problems:
             raise AnsibleActionFail("; ".join(problems))
+        self.hold_play_locks(wants)
         client = self.client()
         result = dict(changed=False, session=client.session_state(), domain=None)
         if self.want["state"] == "present":
@@ -249,19 +267,49 @@ class ActionModule(PipelinedModules, ActionBase):
             result["_ansible_no_log"] = True
         return result
 
+    def hold_play_locks(self, wants):
+        """One writer per credential name on this controller for the whole play: the locks okms_certificate takes too.
+
+        Check mode writes nothing and takes no lock.
+        """
+        if self._task.check_mode:
+            return
+        directory = name_lock_directory()
+        ensure_private_directory(directory)
+        names = sorted(set((want["okms_id"], want["name"]) for dummy, want in wants))
+        hold_until_exit([name_lock_path(directory, okms_id, name) for okms_id, name in names], self.want["wait_timeout"],
+                        self.lock_watch_pid(), "credential names %s" % ", ".join(repr(name) for dummy, name in names))
+
+    def lock_watch_pid(self):
+        """The playbook's process (the parent of the worker running this step): the locks last as long as it does."""
+        return os.getppid()
+
+    def journal(self, name):
+        """The path of the controller's record of the unfinished work on credential ``name`` (_journal.py)."""
+        return journal_path(name_lock_directory(), self.want["okms_id"], name)
+
     def verify_url(self):
         domain = self.registered(START_VAR).get("domain")
         if not domain or not self.want["verify"]:
             return None
         return "%s/api/%s" % (domain["rest_endpoint"].rstrip("/"), self.want["okms_id"])
 
+    def metrics(self):
+        """The node_exporter text file that the host module writes in the read and apply runs (None: none)."""
+        want = self.want
+        if not want["metrics_file"] or want["state"] != "present":
+            return None
+        return dict(path=want["metrics_file"], name=want["name"], okms_id=want["okms_id"], renew_before_days=want["renew_before_days"],
+                    renew_fraction=want["renew_fraction"])
+
     def step_read(self):
         """What the host holds, and whether its files give access (when they are all there): one module run."""
         outcome = self.module(action="read", paths=self.want["paths"], verify_url=self.verify_url(),
-                              verify_timeout=self.want["verify_timeout"])
+                              verify_timeout=self.want["verify_timeout"], metrics=self.metrics())
         held = dict((key, outcome.get(key)) for key in ("files", "credential_id", "key_public_sha256", "key_problem",
                                                         "certificate_public_sha256", "certificate_problem", "verify",
-                                                        "certificate_fingerprint"))
+                                                        "certificate_fingerprint", "staged_key_public_sha256",
+                                                        "staged_key_problem", "staged_certificate"))
         return dict(changed=False, held=held)
 
     def step_plan(self):
@@ -271,8 +319,9 @@ class ActionModule(PipelinedModules, ActionBase):
         api = self.credential_api()
         now = utc_now()
         state = self.want["state"]
+        journals = self.read_journals(wants)
         listed = None
-        if state == "absent" or any(not held.get("credential_id") for held in helds):
+        if state == "absent" or any(not held.get("credential_id") for held in helds) or recovery_needed(helds, journals):
             listed = self.list_owned(api, wants, helds, now)
         credentials = {}
         if listed is None:
@@ -285,13 +334,122 @@ class ActionModule(PipelinedModules, ActionBase):
         ca_checksum = sha1(domain["ca_pem"]) if domain else None
         cli = dict((host, self.render_cli(want, domain)) for host, want, dummy in hosts if want["cli"] and domain)
         rsa_ca_checksum = sha1(domain["rsa_ca_pem"]) if domain and domain.get("rsa_ca_pem") else None
+        staged = self.staged_pairs(api, hosts, listed) if state == "present" and listed is not None else {}
+        hosts = [(host, want, staged[host][3] if host in staged else held) for host, want, held in hosts]
         plans = engine.plan_play(hosts, credentials, listed or [], ca_checksum, dict((host, sha1(text)) for host, text in cli.items()),
                                  rsa_ca_checksum)
         issuing = state == "present" and any(plan["issue"] for plan in plans["hosts"].values())
         if issuing and listed is None and not self._task.check_mode:
-            # The credentials that new ones replace include leftovers with the hosts' names: found now, deleted once the new pairs work.
+            # Leftovers with the hosts' names: found now, deleted once the new pairs work when provably ours, else reported.
             listed = self.list_owned(api, wants, helds, now)
+        if state == "present":
+            self.recover(api, hosts, plans, listed or [], journals, staged)
         return dict(changed=False, hosts=plans["hosts"], kept=plans["kept"], listed=listed or [], cli=cli)
+
+    # Recovery: what crashed or failed runs left (the decisions are lifecycle's)
+
+    def read_journals(self, wants):
+        """{name: journal} of the play's credential names: this controller's record of unfinished work."""
+        return dict((name, read_journal(self.journal(name))) for name in sorted(set(want["name"] for want in wants)))
+
+    def staged_pairs(self, api, hosts, listed):
+        """{host: (what, why, owner, held)}: lifecycle.staged_pair for every host with staged files; held as it will be.
+
+        A finished swap makes the staged certificate the host's. Only the csr and per_host modes adopt a staged key: in
+        shared mode the play's credential comes from a host that holds it in place (a staged key is discarded).
+        """
+        found = {}
+        for host, want, held in hosts:
+            staged_key, staged_certificate = held.get("staged_key_public_sha256"), held.get("staged_certificate")
+            if not (staged_key or held.get("staged_key_problem") or staged_certificate):
+                continue
+            owner = None
+            if staged_key and want["mode"] != "shared":
+                owner = credential_of_public_key(api, want, staged_key, listed)
+            what, why = lifecycle.staged_pair(staged_key, held.get("staged_key_problem"),
+                                              staged_certificate["public_sha256"] if staged_certificate else None,
+                                              held.get("key_public_sha256"), owner["id"] if owner else None)
+            if what == lifecycle.STAGED_UNREADABLE:
+                raise AnsibleActionFail("%s: %s, and run again" % (host, why))
+            if what == lifecycle.STAGED_FINISH_SWAP:
+                held = dict(held, credential_id=staged_certificate["credential_id"], certificate_problem=None,
+                            certificate_public_sha256=staged_certificate["public_sha256"],
+                            certificate_fingerprint=staged_certificate["fingerprint"], replaced_id=held.get("credential_id"))
+            found[host] = (what, why, owner, held)
+        return found
+
+    def recover(self, api, hosts, plans, listed, journals, staged):
+        """Adopt staged keys, finish swaps, and sort what earlier runs left: deleted at cleanup when provably ours, else reported.
+
+        Every host's plan gets ``delete`` (credentials for its cleanup, with the proof and why), ``possible_orphans`` (ids
+        reported, never deleted), ``adopt_id``, ``finish_swap``, ``discard_staged_key`` and ``cleanup``.
+        """
+        holders = holders_of(hosts)
+        for host, plan in plans["hosts"].items():
+            plan.update(delete=[], possible_orphans=[], adopt_id="", finish_swap=False, discard_staged_key="")
+        for host, (what, why, owner, held) in staged.items():
+            plan = plans["hosts"][host]
+            if what == lifecycle.STAGED_ADOPT:
+                holders.setdefault(owner["id"], []).append(host)
+                old = [dict(id=held["credential_id"], name=credential_name(listed, held["credential_id"]))] if held.get("credential_id") else []
+                plan.update(issue=False, deploy=True, adopt_id=owner["id"], changes=True, reasons=[engine.reason("adopted", why)],
+                            old=[item for item in old if item["id"] != owner["id"]], access_failed=False, access_warning=False,
+                            remove=[path for path in plan["remove"] if path != hosts_want(hosts, host)["paths"]["key_new"]])
+            elif what == lifecycle.STAGED_FINISH_SWAP:
+                plan.update(finish_swap=True, changes=True, access_failed=False, access_warning=False)
+                if held.get("replaced_id") and held["replaced_id"] != held["credential_id"]:
+                    plan["old"] = plan["old"] + [dict(id=held["replaced_id"], name=credential_name(listed, held["replaced_id"]))]
+                    plan["delete"].append(dict(id=held["replaced_id"], name=credential_name(listed, held["replaced_id"]),
+                                               proof=lifecycle.PROOF_REPLACED, why=why))
+            elif what == lifecycle.STAGED_DISCARD_KEY:
+                plan["discard_staged_key"] = held["staged_key_public_sha256"]
+        for name, journal in journals.items():
+            self.sort_leftovers(api, name, journal, hosts, plans, listed, holders)
+        for host, plan in plans["hosts"].items():
+            plan["cleanup"] = bool(plan["deploy"] or plan["delete"])
+        if not self._task.check_mode:
+            for name in journals:
+                self.record_retirements(name, hosts, plans)
+
+    def sort_leftovers(self, api, name, journal, hosts, plans, listed, holders):
+        """The credentials called ``name`` that no host of the play holds: provably ours (the journal) or possible orphans."""
+        name_hosts = [host for host, want, dummy in hosts if want["name"] == name]
+        plan = plans["hosts"][name_hosts[0]]
+        kept_id = plans["kept"]["id"] if plans.get("kept") else ""
+        recorded = set(entry["id"] for entry in journal["creates"] if entry.get("id"))
+        windows = [entry for entry in journal["creates"] if not entry.get("id")]
+        offset = api.server_clock_offset() if windows else None
+        already = set(item["id"] for item in plan["delete"])
+        for candidate in listed:
+            if (candidate.get("name") != name or candidate.get("status") == "DELETING" or candidate["id"] in holders
+                    or candidate["id"] == kept_id or candidate["id"] in already):
+                continue
+            proof = lifecycle.PROOF_REPLACED if candidate["id"] in journal["retire"] else None
+            for entry in windows if proof is None else ():
+                window = lifecycle.creation_window(entry["started"], entry.get("ended") or entry["deadline"], offset)
+                proof = proof or lifecycle.ownership_proof(candidate, None, set(), window, True, recorded)
+            if proof is None and candidate["id"] in recorded:
+                proof = lifecycle.PROOF_RECORDED
+            what, why = lifecycle.leftover(proof, key_held=False, adopted_already=False)
+            if proof == lifecycle.PROOF_REPLACED:
+                what, why = lifecycle.DELETE, "a new credential replaced it, and a run stopped before deleting it"
+            if what == lifecycle.DELETE:
+                plan["delete"].append(dict(id=candidate["id"], name=name, proof=proof, why=why))
+            else:
+                plan["possible_orphans"].append(candidate["id"])
+
+    def record_retirements(self, name, hosts, plans):
+        """Before any new pair goes in place: what this run will delete, so that a run stopped before the cleanup is finished by the next."""
+        plans_of_name = [plans["hosts"][host] for host, want, dummy in hosts if want["name"] == name]
+        retire = sorted(set(item["id"] for plan in plans_of_name if plan["deploy"] for item in plan["old"])
+                        | set(item["id"] for plan in plans_of_name for item in plan["delete"] if item["proof"] == lifecycle.PROOF_REPLACED))
+        creates = sorted(set(item["id"] for plan in plans_of_name for item in plan["delete"] if item["proof"] != lifecycle.PROOF_REPLACED))
+
+        def change(journal):
+            journal["retire"] = retire
+            # Create records of this play's own calls are kept; those of earlier runs are now ids to delete, or settled.
+            journal["creates"] = [dict(id=credential_id) for credential_id in creates]
+        update_journal(self.journal(name), change)
 
     def list_owned(self, api, wants, helds, now):
         """One listing of the domain; only the credentials the play's hosts may own are kept."""
@@ -312,16 +470,16 @@ class ActionModule(PipelinedModules, ActionBase):
         if self._task.check_mode:
             return dict(changed=True, credential_id="")
         api = self.credential_api()
-        body = dict(name=want["name"], identityURNs=want["identity_urns"], validity=want["validity"])
-        if want["description"]:
-            body["description"] = want["description"]
+        plan = self.plan_of_host
         if want["mode"] == "csr":
+            # The staged key proves the credential ours (lifecycle.ownership_proof): a crash after this finds it by its key.
             staged = self.module(action="stage", paths=want["paths"], owner=want["owner"], group=want["group"], key_mode=want["key_mode"],
-                                 key_type=want["certificate_type"], rsa_key_size=want["rsa_key_size"], common_name=want["name"])
-            body["csr"] = staged["csr"]
+                                 key_type=want["certificate_type"], rsa_key_size=want["rsa_key_size"], common_name=want["name"],
+                                 discard_staged_key=plan.get("discard_staged_key", ""))
+            body = lifecycle.creation_body(want["name"], want["identity_urns"], want["description"], want["validity"], csr=staged["csr"])
             return dict(changed=True, credential_id=api.create(body)["id"])
-        body["certificateType"] = want["certificate_type"]
-        created = api.create(body)
+        body = lifecycle.creation_body(want["name"], want["identity_urns"], want["description"], want["validity"], want["certificate_type"])
+        created = self.recorded_create(api, body)
         key_pem = pem_text(created.get("privateKeyPEM") or "")
         if want["controller_key_path"]:
             write_atomically(_ControllerFile(), key_pem.encode("ascii"), dict(path=want["controller_key_path"], mode="0600"))
@@ -330,23 +488,65 @@ class ActionModule(PipelinedModules, ActionBase):
             return dict(changed=True, credential_id=created["id"], private_key=key_pem, _ansible_no_log=True)
         try:
             self.module(action="stage", paths=want["paths"], owner=want["owner"], group=want["group"], key_mode=want["key_mode"],
-                        key_pem=key_pem)
+                        key_pem=key_pem, discard_staged_key=plan.get("discard_staged_key", ""))
         except AnsibleActionFail as exc:
             # Nobody could ever use a credential whose only key is lost: it goes (a later run makes another).
             api.delete(created["id"], want["wait_timeout"])
+            self.settle_create(created["id"])
             raise AnsibleActionFail("%s; credential %s, whose key could not be written, was deleted" % (exc, created["id"]))
+        # The key is on the host: from now on the staged key itself proves the credential ours.
+        self.settle_create(created["id"])
         return dict(changed=True, credential_id=created["id"])
+
+    def recorded_create(self, api, body):
+        """POST an API-key credential, recorded in the journal before the call and with its id after: a run that stops before
+        its key reaches disk leaves a record by which the next run deletes it (nothing can use it)."""
+        path, started = self.journal(body["name"]), time.time()
+        config = api.client.config
+        entry = dict(started=started, ended=None, deadline=started + config.request_timeout + config.retry_timeout, id=None)
+        update_journal(path, lambda journal: journal["creates"].append(entry))
+
+        def complete(**values):
+            def change(journal):
+                for item in journal["creates"]:
+                    if item.get("started") == started and not item.get("id"):
+                        item.update(values)
+            update_journal(path, change)
+        try:
+            created = api.create(body)
+        except OvhOutcomeUnknownError as exc:
+            complete(ended=time.time())
+            raise AnsibleActionFail("%s: %s. The next run finds the credential this call may have made (by the record of the call "
+                                    "on this controller) and deletes it, since its key was never received" % (self.host, exc))
+        complete(id=created["id"])
+        return created
+
+    def settle_create(self, credential_id):
+        """The create record of ``credential_id`` is done with: its key is on disk, or it is deleted."""
+        def change(journal):
+            journal["creates"] = [item for item in journal["creates"] if item.get("id") != credential_id]
+        update_journal(self.journal(self.want["name"]), change)
 
     def new_pair(self, plan):
         """(certificate PEM, key PEM or None when staged on the host, credential id) of the pair the host gets."""
         if plan["copy_from"]:
             shared_key = base64.b64decode(self.registered(SHARED_KEY_VAR)["content"]).decode("ascii")
             return pem_text(self.plans["kept"]["certificatePEM"]), shared_key, plan["kept_id"]
+        if plan.get("adopt_id"):
+            adopted = next(item for item in self.plans["listed"] if item["id"] == plan["adopt_id"])
+            return pem_text(adopted["certificatePEM"]), None, adopted["id"]
         request = self.registered(REQUEST_VAR)
-        credential = self.credential_api().wait_ready(request["credential_id"], self.want["wait_timeout"])
-        if credential is None or credential.get("status") != engine.READY:
-            raise AnsibleActionFail("%s: the new credential %s is %s, not READY: the API could not issue its certificate"
-                                    % (self.host, request["credential_id"], credential.get("status") if credential else "gone"))
+        api = self.credential_api()
+        credential = api.wait_ready(request["credential_id"], self.want["wait_timeout"])
+        what, why = lifecycle.issued(credential)
+        if what == lifecycle.ISSUED_DISCARD:
+            # Ours (this run created it) and useless: deleted rather than left behind; the pair in place is untouched.
+            api.delete(request["credential_id"], self.want["wait_timeout"])
+            raise AnsibleActionFail("%s: the new credential %s was deleted: %s; the key and certificate in place are untouched"
+                                    % (self.host, request["credential_id"], why))
+        if what != lifecycle.ISSUED_READY:
+            raise AnsibleActionFail("%s: the new credential %s: %s; the key and certificate in place are untouched"
+                                    % (self.host, request["credential_id"], why))
         return pem_text(credential["certificatePEM"]), request.get("private_key"), credential["id"]
 
     def step_apply(self):
@@ -354,9 +554,11 @@ class ActionModule(PipelinedModules, ActionBase):
         plan, want = self.plan_of_host, self.want
         if want["state"] == "absent":
             return self.absent(plan)
-        result = dict(changed=plan["changes"], reasons=plan["reasons"],
+        result = dict(changed=plan["changes"], reasons=plan["reasons"], adopted=plan.get("adopt_id", ""),
                       diff=dict(before=dict(credential_id=plan["credential_id"]),
                                 after=dict(credential_id="(new)" if plan["deploy"] else plan["credential_id"])))
+        if plan.get("warnings"):
+            result["warnings"] = ["%s: %s" % (self.host, text) for text in plan["warnings"]]
         if not plan["changes"]:
             self.check_access(self.registered(HELD_VAR)["held"]["verify"], plan["credential_id"], result)
             return result
@@ -364,9 +566,12 @@ class ActionModule(PipelinedModules, ActionBase):
             return result
         args = dict(action="apply", paths=want["paths"], owner=want["owner"], group=want["group"], key_mode=want["key_mode"],
                     attrs=plan["attrs"], fix_dir=plan["fix_dir"], remove=plan["remove"], verify_url=self.verify_url(),
-                    verify_timeout=want["verify_timeout"])
+                    verify_timeout=want["verify_timeout"], metrics=self.metrics())
         if plan["deploy"]:
             args["certificate_pem"], args["key_pem"], result["diff"]["after"]["credential_id"] = self.new_pair(plan)
+            args["discard_staged_key"] = plan.get("discard_staged_key", "") if args["key_pem"] else ""
+            args["expected_key"] = self.registered(HELD_VAR)["held"].get("key_public_sha256") or ""
+        args["finish_swap"] = plan.get("finish_swap", False)
         domain = self.registered(START_VAR)["domain"]
         if plan["write_ca"]:
             args["ca_pem"] = domain["ca_pem"]
@@ -390,35 +595,160 @@ class ActionModule(PipelinedModules, ActionBase):
             result.setdefault("warnings", []).append("%s (credential %s): %s" % (self.host, credential_id, verify["warning"]))
 
     def absent(self, plan):
-        result = dict(changed=plan["changes"], deleted=[item["id"] for item in plan["delete"]], removed=plan["remove"])
-        if self._task.check_mode or not plan["changes"]:
+        deletions, kept = self.sift([(item, lifecycle.PROOF_ASKED) for item in plan["delete"]], [self.host])
+        result = dict(changed=bool(deletions) or bool(plan["remove"] or plan["remove_dir"]),
+                      deleted=[item["id"] for item in deletions], deletions=deletions, removed=plan["remove"])
+        self.report_kept(kept, result)
+        if self._task.check_mode or not result["changed"]:
             return result
         api = self.credential_api()
-        for item in plan["delete"]:
+        for item in deletions:
             api.delete(item["id"], self.want["wait_timeout"])
         outcome = self.module(action="remove", paths=self.want["paths"], remove=plan["remove"], remove_dir=plan["remove_dir"])
-        result["changed"] = bool(plan["delete"]) or outcome["changed"]
+        result["changed"] = bool(deletions) or outcome["changed"]
         return result
 
     def step_cleanup(self):
-        """Once the new pairs work: delete the credentials they replace (in shared mode, once for the play)."""
+        """Once the new pairs work: delete what they replace and what earlier runs left, when lifecycle.deletion allows it.
+
+        In shared mode, once for the play. Every deletion is named in the result (``deletions``: id, name, why); what is
+        kept is said (``kept``, and a warning), and so are possible orphans.
+        """
         want, plans = self.want, self.plans
         if want["state"] != "present" or self._task.check_mode:
-            return dict(changed=False, deleted=[])
-        if want["mode"] == "shared":
-            hosts = [host for host in self.batch() if plans["hosts"][host]["deploy"]]
-            old = [item for host in hosts for item in plans["hosts"][host]["old"]]
-            new_id = self.registered(REQUEST_VAR).get("credential_id", "") if self.registered(REQUEST_VAR).get("changed") else ""
-            plan = dict(old=old, kept_id=plans["hosts"][self.host]["kept_id"])
-            stale = engine.replaced_credentials(plan, want, plans["listed"], new_id) if hosts else []
-        else:
-            plan = plans["hosts"][self.host]
-            request = self.registered(REQUEST_VAR)
-            stale = engine.replaced_credentials(plan, want, plans["listed"], request.get("credential_id", "")) if plan["deploy"] else []
+            return dict(changed=False, deleted=[], deletions=[], kept=[], possible_orphans=[])
+        hosts = self.batch() if want["mode"] == "shared" else [self.host]
+        request = self.registered(REQUEST_VAR) if self.registered(REQUEST_VAR).get("changed") else {}
+        candidates, orphans = [], []
+        for host in hosts:
+            plan = plans["hosts"][host]
+            keep = set([request.get("credential_id", ""), plan["kept_id"], plan.get("adopt_id", "")])
+            if plan["deploy"]:
+                candidates += [(item, lifecycle.PROOF_REPLACED) for item in plan["old"] if item["id"] not in keep]
+            candidates += [(item, item["proof"]) for item in plan.get("delete", []) if item["id"] not in keep]
+            orphans += [item for item in plan.get("possible_orphans", []) if item not in orphans]
+        deletions, kept = self.sift(candidates, hosts)
         api = self.credential_api()
-        for item in stale:
+        for item in deletions:
             api.delete(item["id"], want["wait_timeout"])
-        return dict(changed=bool(stale), deleted=[item["id"] for item in stale])
+        self.journal_after_cleanup(deletions, kept)
+        result = dict(changed=bool(deletions), deleted=[item["id"] for item in deletions], deletions=deletions, kept=kept,
+                      possible_orphans=orphans)
+        self.report_kept(kept, result)
+        if orphans:
+            result.setdefault("warnings", []).append(
+                "credentials called %r that nothing proves this run's are left alone (possible orphans of another run or "
+                "controller): %s; delete them by hand once no host uses them" % (want["name"], ", ".join(orphans)))
+        return result
+
+    def sift(self, candidates, replacing):
+        """(deletions, kept): lifecycle.deletion on each candidate (item, proof); ``replacing``: the hosts these replace."""
+        holders = holders_of([(host, None, held) for host, held in self.play_helds()])
+        outside = self.outside_hosts() if self.want["mode"] == "shared" else []
+        deletions, kept, seen = [], [], set()
+        for item, proof in candidates:
+            if item["id"] in seen:
+                continue
+            seen.add(item["id"])
+            others = [host for host in holders.get(item["id"], []) if host not in replacing]
+            delete, why = lifecycle.deletion(dict(item, status=item.get("status", "READY")), self.want["name"], proof, others, outside)
+            (deletions if delete else kept).append(dict(id=item["id"], name=item.get("name"), why=why))
+        return deletions, kept
+
+    def play_helds(self):
+        """(host, held) of every host of the play that read its files, failed or unreachable since included."""
+        hostvars = self.task_vars["hostvars"]
+        hosts = self.task_vars.get("ansible_play_hosts_all") or self.batch()
+        return [(host, hostvars[host][HELD_VAR]["held"]) for host in hosts if HELD_VAR in hostvars.get(host, {})]
+
+    def outside_hosts(self):
+        """Shared mode: who may hold the credential outside this run: hosts of the play that failed or are unreachable, and a --limit."""
+        batch = set(self.batch())
+        outside = [host for host in self.task_vars.get("ansible_play_hosts_all") or [] if host not in batch]
+        if self.task_vars.get("ansible_limit"):
+            outside.append("the hosts that --limit %s leaves out" % self.task_vars["ansible_limit"])
+        return outside
+
+    def report_kept(self, kept, result):
+        for item in kept:
+            result.setdefault("warnings", []).append("credential %s (%s) is kept: %s" % (item["id"], item["name"], item["why"]))
+
+    def journal_after_cleanup(self, deletions, kept):
+        """Deleted credentials leave the journal; one kept for hosts outside the run stays, for the next run to delete."""
+        deleted = set(item["id"] for item in deletions)
+        request = self.registered(REQUEST_VAR)
+        # shared mode: the play's new credential is settled too, its key is on the hosts now
+        settled = deleted | set([request.get("credential_id")] if request.get("changed") else [])
+
+        def change(journal):
+            journal["retire"] = sorted(item["id"] for item in kept if "outside this run" in item["why"])
+            journal["creates"] = [item for item in journal["creates"] if item.get("id") not in settled]
+        update_journal(self.journal(self.want["name"]), change)
+
+
+def recovery_needed(helds, journals):
+    """Something an earlier run left: a staged key or certificate on a host, or unfinished work in a journal."""
+    staged = any(held.get("staged_key_public_sha256") or held.get("staged_key_problem") or held.get("staged_certificate") for held in helds)
+    return staged or any(journal["creates"] or journal["retire"] for journal in journals.values())
+
+
+def holders_of(hosts):
+    """{credential id: [hosts whose certificate names it]}."""
+    found = {}
+    for host, dummy, held in hosts:
+        if held.get("credential_id"):
+            found.setdefault(held["credential_id"], []).append(host)
+    return found
+
+
+def credential_name(listed, credential_id):
+    return next((item.get("name") for item in listed if item["id"] == credential_id), None)
+
+
+def hosts_want(hosts, host):
+    return next(want for name, want, dummy in hosts if name == host)
+
+
+def certificate_public_sha256(credential):
+    certificate = load_certificate(credential.get("certificatePEM"))
+    return public_key_sha256(public_key_der(certificate)) if certificate is not None else None
+
+
+def credential_of_public_key(api, want, public_sha256, listed):
+    """The live listed credential called want's name whose certificate carries the key ``public_sha256`` (those still
+    CREATING are waited for: they have no certificate yet); None when none does."""
+    for index, item in enumerate(listed):
+        if item.get("name") != want["name"] or item.get("status") not in (CREATING, engine.READY):
+            continue
+        if item.get("status") == CREATING:
+            item = api.wait_ready(item["id"], want["wait_timeout"]) or item
+            listed[index] = dict(listed[index], **item)
+        if item.get("status") == engine.READY and certificate_public_sha256(item) == public_sha256:
+            return listed[index]
+    return None
+
+
+def file_problems(want, names):
+    """Variables that would make one file overwrite another, or a key that could not be written where asked."""
+    problems = same_name_problems(list(names.items()) + [
+        ("the staged key (okms_client_key_file + .new)", names["okms_client_key_file"] + ".new"),
+        ("the staged certificate (okms_client_cert_file + .new)", names["okms_client_cert_file"] + ".new"),
+        ("the RSA CA file", RSA_CA_FILE)])
+    if want["state"] != "present":
+        return problems
+    if want["certificate_type"] == "RSA" and want["mode"] == "csr":
+        problem = rsa_key_size_problem(want["rsa_key_size"])
+        problems += ["okms_client_rsa_key_size: " + problem] if problem else []
+    problem = renewal_window_problem(want["renew_before_days"], want["validity"], "okms_client_validity")
+    problems += ["okms_client_renew_before_days: " + problem] if problem else []
+    if want["controller_key_path"] and want["mode"] != "csr":
+        # Found now, not once the API made a key that only this copy and the host would hold.
+        problem = directory_problem(want["controller_key_path"])
+        key_dir = os.path.dirname(want["controller_key_path"])
+        if not problem and not os.access(key_dir, os.W_OK | os.X_OK):
+            problem = "the controller's user (uid %d) cannot write to %s; give a directory it can write to" % (os.geteuid(), key_dir)
+        problems += ["okms_client_controller_key_dir: " + problem] if problem else []
+    return problems
 
 
 def with_expiry(credential, now):

@@ -9,7 +9,8 @@
 """The access check: does the KMS domain accept a host's key and certificate over mutual TLS?
 
 It runs on the host (standard library only: the host may lack ``requests``) and needs no IAM right beyond what
-proves the point. One request, ``GET {rest}/api/{okmsId}/v1/random?length=1``; when that route answers 404 (a domain
+proves the point. The server certificate is verified against the host's system store plus the domain's CA file
+(trust_context). One request, ``GET {rest}/api/{okmsId}/v1/random?length=1``; when that route answers 404 (a domain
 without it), ``GET {rest}/api/{okmsId}/v2/secretConfig``. The verdict reads the answer:
 
 - TLS handshake done and 200: accepted.
@@ -100,17 +101,32 @@ def tls_cause(error):
     """The likely cause of a failed handshake, from the words of the SSL error."""
     text = error.lower()
     if "certificate verify failed" in text:
-        return "the CA file does not verify the KMS endpoint's certificate (a wrong or outdated CA file, or a wrong endpoint)"
+        return ("neither the host's system store nor the CA file verifies the KMS endpoint's certificate (a wrong or outdated "
+                "CA file, a system store without the endpoint's CA, or a wrong endpoint)")
     if "alert" in text or "certificate" in text:
         return REFUSED_CERTIFICATE
     return "the connection broke during the handshake (a proxy or firewall in the way, or the wrong endpoint)"
+
+
+def trust_context(ca):
+    """A client context that trusts the system store plus the domain's CA file ``ca`` (None: the system store alone).
+
+    As okms-cli does (its CA file is "Optional if the CA is in system store"): nothing OVH publishes says that the domain's
+    publicCA signs the REST endpoint's server certificate, which a public CA of the system store may sign instead.
+    ``ssl.create_default_context(cafile=...)`` alone would skip the system store. The system store is the host's
+    OpenSSL default (``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` move it).
+    """
+    context = ssl.create_default_context()
+    if ca:
+        context.load_verify_locations(cafile=ca)
+    return context
 
 
 def ask(url, cert, key, ca, timeout):
     """One GET over mutual TLS; the outcome for verdict(). The answer is read, for TLS 1.3's late alerts."""
     parts = urlsplit(url)
     try:
-        context = ssl.create_default_context(cafile=ca)
+        context = trust_context(ca)
         context.load_cert_chain(cert, key)
     except (OSError, ValueError) as exc:
         return dict(files_error=str(exc) or type(exc).__name__, tls_error=None, network_error=None, status=None, body=b"")

@@ -156,6 +156,14 @@ def serial_hex(certificate):
     return "%032x" % certificate.serial_number
 
 
+def validity_timestamps(certificate):
+    """(notBefore, notAfter) of a certificate as Unix times (cryptography < 42 has only the naive UTC attributes)."""
+    if hasattr(certificate, "not_valid_after_utc"):
+        return certificate.not_valid_before_utc.timestamp(), certificate.not_valid_after_utc.timestamp()
+    utc = datetime.timezone.utc
+    return certificate.not_valid_before.replace(tzinfo=utc).timestamp(), certificate.not_valid_after.replace(tzinfo=utc).timestamp()
+
+
 def credential_id_of(certificate):
     """The credential UUID that an OKMS certificate's serial number encodes, None if it cannot be one."""
     serial = certificate.serial_number
@@ -213,29 +221,6 @@ def should_renew(status, expires_in_days, renew_before_days):
     if not renew_before_days or expires_in_days is None:
         return False
     return expires_in_days <= renew_before_days
-
-
-def ownership_proof(candidate, csr_public_der, held_public_ders, window, name_locked):
-    """How a credential found after a create call whose outcome was unknown is tied to this run; None when it is not.
-
-    "csr": its certificate carries the public key of this run's CSR. "key": its certificate carries the public key
-    of a private key this run holds. "window": an API-key credential created, by the server's clock, inside
-    ``window`` (start, end) of this run's create call, which counts only while this run holds the lock of the name
-    (``name_locked``): no other run of this machine could create one then. Anything else may be another's.
-    """
-    certificate = load_certificate(candidate.get("certificatePEM"))
-    public_der = public_key_der(certificate) if certificate is not None else None
-    if csr_public_der is not None:
-        return "csr" if candidate.get("fromCSR") and public_der == csr_public_der else None
-    if public_der is not None and public_der in held_public_ders:
-        return "key"
-    if not name_locked or window is None or candidate.get("fromCSR"):
-        return None
-    try:
-        created_at = parse_timestamp(candidate.get("createdAt"))
-    except ValueError:
-        return None
-    return "window" if window[0] <= created_at <= window[1] else None
 
 
 def diff_view(result):

@@ -24,7 +24,7 @@ The role's data (plan_play):
 
 from __future__ import annotations
 
-from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate, pem_text
+from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate, parse_timestamp, pem_text
 
 READY = "READY"
 DELETING = "DELETING"
@@ -75,9 +75,37 @@ def key_origin_drift(existing, wants_csr, csr_key_matches=None, wanted_type=None
         return [reason("csr", "the credential's certificate carries another public key than the CSR")]
     if not wants_csr and from_csr:
         return [reason("csr", "the credential was made from a CSR, the task asks for an API-generated key")]
-    if wanted_type and wanted_type != existing.get("certificateType"):
-        return [reason("certificate_type", "the credential is %s, the task asks for %s" % (existing.get("certificateType"), wanted_type))]
+    return certificate_type_drift(existing.get("certificateType"), wanted_type)
+
+
+# certificateType as the API may report it: OVH's control panel labels the ECDSA choice "EC" (ovh/manager, credential creation
+# form: the radio "certificate-type-ec" sends ECDSA); credentials made before the field existed report none, and the API's
+# default (no certificateType sent) is ECDSA.
+CERTIFICATE_TYPE_NAMES = {"ECDSA": "ECDSA", "EC": "ECDSA", "RSA": "RSA"}
+DEFAULT_CERTIFICATE_TYPE = "ECDSA"
+
+
+def normalized_certificate_type(reported):
+    """ECDSA or RSA for what the API reports (``EC`` and any case included, missing = the API's default); None when unknown."""
+    if reported is None or reported == "":
+        return DEFAULT_CERTIFICATE_TYPE
+    return CERTIFICATE_TYPE_NAMES.get(str(reported).strip().upper())
+
+
+def certificate_type_drift(reported, wanted_type):
+    """The credential's key type differs from ``wanted_type`` (None asks for nothing). An unknown type never replaces."""
+    normalized = normalized_certificate_type(reported)
+    if wanted_type and normalized is not None and normalized != wanted_type:
+        return [reason("certificate_type", "the credential is %s, the task asks for %s" % (normalized, wanted_type))]
     return []
+
+
+def certificate_type_warning(credential):
+    """The warning for a credential whose certificateType okms.access does not know ("" otherwise): it is kept, not replaced."""
+    if credential is None or normalized_certificate_type(credential.get("certificateType")) is not None:
+        return ""
+    return ("credential %s reports certificateType %r, which okms.access does not know (ECDSA, EC or RSA): it is kept, "
+            "its key type is not compared" % (credential.get("id"), credential.get("certificateType")))
 
 
 def status_drift(status):
@@ -96,11 +124,32 @@ def private_key_drift(key_problem, key_public, certificate_public, key_path):
     return []
 
 
-def renewal(status, expires_in_days, renew_before_days):
-    """Renew a live credential that expires within renew_before_days (0 turns renewal off); EXPIRED is status_drift's."""
-    if renew_before_days and status != EXPIRED and expires_in_days is not None and expires_in_days <= renew_before_days:
-        return [reason("renew_before_days", "it expires in %s days, within renew_before_days=%d" % (expires_in_days, renew_before_days))]
-    return []
+def renew_window_days(lifetime_days, renew_before_days, renew_fraction=0):
+    """Days before its expiry from which a credential is due: renew_before_days, or earlier once ``renew_fraction`` of its
+    lifetime has passed (cert-manager's renewBefore and 2/3 of the lifetime); 0 turns either off."""
+    days = float(renew_before_days or 0)
+    if renew_fraction and lifetime_days:
+        days = max(days, (1.0 - renew_fraction) * lifetime_days)
+    return days
+
+
+def lifetime_days(credential):
+    """Days from a credential's createdAt to its expiredAt (None when the API gives no dates)."""
+    try:
+        return (parse_timestamp(credential.get("expiredAt")) - parse_timestamp(credential.get("createdAt"))).total_seconds() / 86400.0
+    except (TypeError, ValueError):
+        return None
+
+
+def renewal(status, expires_in_days, renew_before_days, lifetime=None, renew_fraction=0):
+    """Renew a live credential that expires within renew_window_days (both 0 turn renewal off); EXPIRED is status_drift's."""
+    window = renew_window_days(lifetime, renew_before_days, renew_fraction)
+    if not window or status == EXPIRED or expires_in_days is None or expires_in_days > window:
+        return []
+    if window > (renew_before_days or 0):
+        return [reason("renew_fraction", "it expires in %s days: %d%% of its %d-day lifetime has passed, renew_fraction=%s"
+                       % (expires_in_days, round(100 * (lifetime - expires_in_days) / lifetime), round(lifetime), renew_fraction))]
+    return [reason("renew_before_days", "it expires in %s days, within renew_before_days=%d" % (expires_in_days, renew_before_days))]
 
 
 def decide_replacement(regenerate, drift, renew):
@@ -165,7 +214,8 @@ def credential_reasons(want, credential_id, credential):
     found += identity_urns_drift(credential.get("identityURNs"), want["identity_urns"])
     found += description_drift(credential.get("description"), want["description"])
     found += key_origin_drift(credential, want["mode"] == "csr", wanted_type=want["certificate_type"])
-    found += renewal(credential.get("status"), credential.get("expires_in_days"), want["renew_before_days"])
+    found += renewal(credential.get("status"), credential.get("expires_in_days"), want["renew_before_days"], lifetime_days(credential),
+                     want.get("renew_fraction", 0))
     return found
 
 
@@ -309,6 +359,7 @@ def plan_host(want, held, credential, ca_checksum, cli_checksum, shared=None):
     plan["changes"] = deploy or bool(plan["attrs"] or plan["remove"] or plan["fix_dir"] or plan["write_ca"] or plan["write_cli"])
     # A host that keeps its files must also use them: its failed mTLS check is reported. Changed files are checked again.
     plan["access_failed"] = not plan["changes"] and held.get("verify") is not None and not held["verify"]["ok"]
+    plan["warnings"] = [text for text in [certificate_type_warning(credential)] if text]
     return plan
 
 
@@ -357,13 +408,9 @@ def plan_play(hosts, credentials, listed, ca_checksum, cli_checksums, ca_rsa_che
         plans[host].update(write_ca_rsa=rsa["write_ca_rsa"], remove=plans[host]["remove"] + rsa["remove"])
         plans[host]["changes"] = plans[host]["changes"] or bool(rsa["write_ca_rsa"] or rsa["remove"])
         plans[host]["access_failed"] = plans[host]["access_failed"] and not plans[host]["changes"]
-        plans[host]["access_warning"] = access_warning(plans[host], held)
+        # the apply step runs for a host with a warning to report, even when it has nothing to change
+        plans[host]["access_warning"] = access_warning(plans[host], held) or bool(plans[host]["warnings"])
     return dict(hosts=plans, kept=shared[0] if shared else None)
-
-
-def replaced_credentials(plan, want, listed, new_id):
-    """Once the host's new pair works: what it replaces (its previous credential, others with its name), never ``new_id``."""
-    return stale_credentials(want["name"], listed, plan["old"], [new_id, plan["kept_id"]])
 
 
 def play_problems(wants, batch_is_play):

@@ -194,8 +194,11 @@ def ensure_file(module, content, file_args):
     return module.set_fs_attributes_if_different(file_args, False)
 
 
-def write_atomically(module, content, file_args):
+def write_atomically(module, content, file_args, exclusive=False):
     """Write ``content`` to ``file_args['path']`` through a 0600 temporary file renamed over it.
+
+    With ``exclusive``, an existing file is never replaced: FileExistsError instead (the temporary file is linked to the
+    path, which fails when the path exists, then unlinked), so that two writers never overwrite each other's file.
 
     The new file belongs to the writing user, or to the task's owner and group, whatever the file it replaces
     belonged to. Raises OSError (UnsafePathError when the path is not safe, see path_problem()), whose text never
@@ -216,7 +219,11 @@ def write_atomically(module, content, file_args):
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-        os.replace(temporary, path)
+        if exclusive:
+            os.link(temporary, path)
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, path)
     except BaseException:
         _remove_quietly(temporary)
         raise

@@ -103,3 +103,84 @@ def exclusive_lock(path, timeout, what, sleep=time.sleep, monotonic=time.monoton
         yield path
     finally:
         os.close(descriptor)
+
+
+def hold_until_exit(paths, timeout, watch_pid, what, poll=0.2):
+    """Take the locks at ``paths`` in a child process that holds them until process ``watch_pid`` ends.
+
+    The role's steps run in short-lived worker processes, so a lock that must last the whole play is held by a child
+    that outlives the worker and watches the playbook's process: when that process ends, or is killed, the child ends
+    and the kernel releases the locks. A lock already held for the same ``watch_pid`` (another play of the same
+    playbook run) counts as held. Returns the child's pid; raises LockTimeout when a lock stays busy ``timeout`` seconds.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe; test_lock.py checks what it does
+        os.close(read_end)
+        _detach(write_end)
+        try:
+            descriptors = [_take_for(path, timeout, watch_pid, what) for path in sorted(set(paths))]
+            os.write(write_end, b"ok")
+            os.close(write_end)
+            while _alive(watch_pid):
+                time.sleep(poll)
+            del descriptors
+        except BaseException as exc:  # pylint: disable=broad-exception-caught  # reported to the parent, which raises
+            os.write(write_end, str(exc).encode("utf-8", "replace") or b"failed")
+        finally:
+            os.kill(os.getpid(), 9)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        answer = reader.read().decode("utf-8", "replace")
+    if answer != "ok":
+        os.waitpid(pid, 0)
+        raise LockTimeout(answer)
+    return pid
+
+
+def _detach(keep):  # pragma: no cover - runs in the child of hold_until_exit
+    """Close what the child inherited (the worker's pipes, the output a caller may wait on) but ``keep``."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for descriptor in (0, 1, 2):
+        os.dup2(null, descriptor)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 65536)
+
+
+def _take_for(path, timeout, watch_pid, what, sleep=time.sleep, monotonic=time.monotonic):
+    """The descriptor of ``path`` locked for ``watch_pid`` (its pid written in the file), or None when ``watch_pid`` holds it already."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
+    deadline = monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if _holder(descriptor) == watch_pid:
+                os.close(descriptor)
+                return None
+            if monotonic() >= deadline:
+                os.close(descriptor)
+                raise LockTimeout("another run has held the lock on %s (%s) for %s seconds (wait_timeout)" % (what, path, timeout)) from None
+            sleep(LOCK_POLL_INTERVAL)
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, str(watch_pid).encode("ascii"), 0)
+    return descriptor
+
+
+def _holder(descriptor):
+    """The pid written in a lock file by the process it is held for (None when it holds none)."""
+    try:
+        return int(os.pread(descriptor, 32, 0) or b"0") or None
+    except ValueError:
+        return None
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -24,8 +24,13 @@ VERSION_MAX = 24000
 STATES = ("ACTIVE", "DEACTIVATED", "DELETED")
 _PATH = re.compile(r"^[a-zA-Z0-9_.:/=@-]+$")
 _DURATION = re.compile(r"^(\d+[dhms])+$")
-_CUSTOM = re.compile(r"^[a-zA-Z0-9_.:/=@%-]+$")
+# customMetadata values as OVH's KMS REST schema states them (okms-sdk-go swagger.yaml, SecretV2CustomMetadata); it states
+# nothing on keys, which OVH's control panel only requires non-empty: the API judges the rest of a key.
+_CUSTOM_VALUE = re.compile(r"^[a-zA-Z0-9_.:/=@%-]+$")
+CUSTOM_VALUE_MAX = 512
 CUSTOM_METADATA_MAX = 64
+# What an account needs to read a version's data (optional IAM action of GET .../secret/{path}?includeData=true)
+GET_DATA_ACTION = "okms:apiovh:secret/version/getData"
 
 # option name -> API field of secret.MetadataRequest / secret.Metadata
 METADATA_OPTIONS = (
@@ -94,10 +99,26 @@ def metadata_problems(params):
     if custom is not None:
         if len(custom) > CUSTOM_METADATA_MAX:
             problems.append("custom_metadata: %d entries; at most %d" % (len(custom), CUSTOM_METADATA_MAX))
-        for key, value in custom.items():
-            if not _CUSTOM.match(key) or not isinstance(value, str) or not _CUSTOM.match(value):
-                problems.append("custom_metadata: %r: keys and values are 1 to 512 characters among letters, digits and _ . : / = @ %% -"
-                                % key)
+        problems.extend("custom_metadata: " + problem for problem in custom_metadata_problems(custom))
+    return problems
+
+
+def custom_metadata_problems(custom):
+    """Problems of customMetadata entries: non-empty keys; values of 1..512 characters among [a-zA-Z0-9_.:/=@%-]."""
+    problems = []
+    if any(key == "" for key in custom):
+        problems.append("keys must not be empty")
+    for key, value in custom.items():
+        if key == "":
+            continue
+        if not isinstance(value, str):
+            problems.append("%r: the value must be a string, not a %s" % (key, type(value).__name__))
+        elif value == "":
+            problems.append("%r: the value is empty; give 1 to %d characters" % (key, CUSTOM_VALUE_MAX))
+        elif len(value) > CUSTOM_VALUE_MAX:
+            problems.append("%r: the value is %d characters long; at most %d" % (key, len(value), CUSTOM_VALUE_MAX))
+        elif not _CUSTOM_VALUE.match(value):
+            problems.append("%r: the value holds characters other than letters, digits and _ . : / = @ %% -" % key)
     return problems
 
 
@@ -121,7 +142,55 @@ def canonical_json(value):
 
 def data_differs(current, wanted):
     """Whether ``wanted`` differs from the current version's data (None when the version holds none)."""
-    return current is None or canonical_json(current) != canonical_json(wanted)
+    return current is None or not same_json(current, wanted)
+
+
+def same_json(left, right):
+    """Whether two decoded JSON values are the same data: objects by keys, lists in order, strings exactly, and numbers
+    by value - 1.0 is 1, as a service that decodes JSON numbers into doubles (Go's encoding/json into ``any``, as OVH's
+    okms-sdk-go types secret data) echoes it; an integer beyond a double's precision equals its double. Booleans and
+    null are never numbers."""
+    if isinstance(left, bool) or isinstance(right, bool) or left is None or right is None:
+        return left is right
+    if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+        return left == right or _as_double(left) == _as_double(right)
+    if isinstance(left, dict) and isinstance(right, dict):
+        return set(left) == set(right) and all(same_json(left[key], right[key]) for key in left)
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        return len(left) == len(right) and all(same_json(one, other) for one, other in zip(left, right))
+    return isinstance(left, str) and isinstance(right, str) and left == right
+
+
+def _as_double(number):
+    try:
+        return float(number)
+    except OverflowError:
+        return number
+
+
+def version_data(version, where):
+    """The data of a version read with includeData=true; None when it holds none to read (not ACTIVE).
+
+    An ACTIVE version always has data: without it, the account may read the secret but not its data (the optional IAM
+    action okms:apiovh:secret/version/getData), and comparing or using nothing would be wrong: SecretError names the right.
+    """
+    data = version.get("data")
+    if data is not None or version.get("state") != "ACTIVE":
+        return data
+    raise SecretError("%s: version %s is ACTIVE but the API returned no data: the account lacks the IAM action %s "
+                      "(needed to read a version's data); grant it to the account or its policy" % (where, version.get("id"), GET_DATA_ACTION))
+
+
+def update_cas(current, changes, writes_data):
+    """The ``cas`` of a PUT that writes ``changes`` (metadata) and/or data, None to send none.
+
+    A data write always carries the version read, so that a version written meanwhile is never replaced silently. A
+    metadata-only update carries it only where the secret requires it or the update turns casRequired on, as OVH's
+    control panel does (a needless cas only makes a concurrent version fail the update).
+    """
+    if writes_data or current.get("casRequired") or changes.get("casRequired"):
+        return current["currentVersion"]
+    return None
 
 
 def metadata_request(params):
@@ -148,17 +217,20 @@ def version_result(version, include_data=False):
     return result
 
 
-def state_changes(versions, wanted):
+def state_changes(versions, wanted, current_version=None):
     """[(version, current state, wanted state)] to apply; SecretError for a change the API cannot make.
 
-    ``versions`` are the secret's versions (API form), ``wanted`` the version_states option. A version that is
-    not listed any more was pruned: asking for it to be DELETED is already true, anything else is an error.
+    ``versions`` are the secret's versions (API form), ``wanted`` the version_states option, ``current_version`` the
+    secret's newest version. A version above it was never written: an error. One at or below it that is not listed any
+    more was pruned: asking for it to be DELETED is already true, anything else is an error.
     """
     states = dict((version["id"], version["state"]) for version in versions)
     changes = []
     for entry in wanted or []:
         number, state = entry["version"], entry["state"]
         current = states.get(number)
+        if current is None and current_version is not None and number > current_version:
+            raise SecretError("version_states: version %d does not exist yet: the current version is %d" % (number, current_version))
         if current is None:
             if state == "DELETED":
                 continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ansible_collections.okms.access.plugins.module_utils._errors import OvhApiError
-from ansible_collections.okms.access.plugins.module_utils._secret import SecretConflictError, SecretError
+from ansible_collections.okms.access.plugins.module_utils._secret import SecretConflictError, SecretError, version_data
 
 
 def is_cas_conflict(exc):
@@ -53,9 +53,10 @@ class SecretApi:
         if secret is None:
             raise SecretError("%s does not exist" % where)
         current = secret.get("version") or {}
-        if current.get("data") is None:
+        data = version_data(current, where)
+        if data is None:
             raise SecretError("%s holds no data: its state is %s (only ACTIVE versions can be read)" % (where, current.get("state")))
-        return current["data"]
+        return data
 
     def list_secrets(self):
         return self.client.iter_list(self.base)
@@ -69,20 +70,32 @@ class SecretApi:
             body["metadata"] = metadata
         return self.client.post(self.base, body)
 
-    def update(self, path, cas, data=None, metadata=None):
-        """PUT a new version and/or metadata, with ``cas`` = the version read; SecretConflictError when it moved on."""
+    def update(self, path, current_version, cas, data=None, metadata=None):
+        """PUT a new version and/or metadata with ``cas`` (update_cas; None sends none); SecretConflictError when the
+        secret moved on from ``current_version``, the version read.
+
+        A metadata-only PUT sent without cas that the API refuses for want of one (the domain's secretConfig requires cas,
+        which the secret's metadata does not show) is sent again once with cas: it writes no version, and the refusal
+        wrote nothing.
+        """
         body = {}
         if metadata:
             body["metadata"] = metadata
         if data is not None:
             body["version"] = {"data": data}
         try:
-            return self.client.put(self.url(path), body, params={"cas": cas})
+            try:
+                return self.client.put(self.url(path), body, params={"cas": cas})
+            except OvhApiError as exc:
+                if cas is not None or data is not None or not is_cas_conflict(exc):
+                    raise
+                cas = current_version
+                return self.client.put(self.url(path), body, params={"cas": cas})
         except OvhApiError as exc:
             if is_cas_conflict(exc):
                 raise SecretConflictError(
                     "secret %r of KMS domain %s changed after it was read at version %d (another writer?); nothing was written. "
-                    "Run again to compare with the new current version. API answer: %s" % (path, self.okms_id, cas, exc)) from None
+                    "Run again to compare with the new current version. API answer: %s" % (path, self.okms_id, current_version, exc)) from None
             raise
 
     def set_state(self, path, version, state):

@@ -111,6 +111,12 @@ def non_negative_problem(value):
     return "%s is negative; use 0 or more (0 turns it off)" % value if value < 0 else None
 
 
+def fraction_problem(value):
+    if not 0 <= value < 1:
+        return "%s is out of range; give a fraction of the lifetime from 0 (off) to below 1, such as 0.67 for 2/3" % value
+    return None
+
+
 def positive_problem(value):
     return "%s is not positive; use a number of seconds greater than 0" % value if value <= 0 else None
 

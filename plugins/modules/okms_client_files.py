@@ -117,6 +117,31 @@ options:
     description: With O(action=remove), remove the directory when it is empty.
     type: bool
     default: false
+  metrics:
+    description:
+      - With O(action=read) or O(action=apply), also write a node_exporter text file about the certificate in place and the
+        access check just made (not in check mode) - C(path) (the C(.prom) file), C(name) and C(okms_id) (labels),
+        C(renew_before_days) and C(renew_fraction) (for C(okms_certificate_renewal_timestamp_seconds)).
+      - The file is written atomically with mode 0644; writing it never counts as a change.
+    type: dict
+  discard_staged_key:
+    description:
+      - With O(action=stage) (or O(action=apply) with O(key_pem)), the public key SHA-256 of a staged key to remove first
+        (what a read found and the plan discards). A staged key with another public key is never removed; the stage
+        fails rather than overwrite it.
+    type: str
+    default: ""
+  finish_swap:
+    description:
+      - With O(action=apply), rename the staged certificate into place when it is the certificate of the key in place
+        (what a run stopped between the key's rename and the certificate's leaves).
+    type: bool
+    default: false
+  expected_key:
+    description:
+      - With O(action=apply) and O(certificate_pem), the public key SHA-256 of the key the pair replaces, as a read found
+        it (empty when there was none); the new pair is not put in place when the key in place is another one by then.
+    type: str
 requirements:
   - cryptography >= 3.4
 seealso:
@@ -173,6 +198,18 @@ problems:
   description: Per option (C(owner), C(group)), why it cannot be used on the host; empty when both can.
   returned: action is check
   type: dict
+staged_key_public_sha256:
+  description: SHA-256 of the public key of the staged key (C(null) without one).
+  returned: action is read
+  type: str
+staged_key_problem:
+  description: Why the staged key cannot be read.
+  returned: action is read
+  type: str
+staged_certificate:
+  description: The staged certificate's C(public_sha256), C(fingerprint) and C(credential_id) (empty strings when it is not readable); C(null) without one.
+  returned: action is read
+  type: dict
 csr:
   description: The CSR of a key made on the host.
   returned: action is stage without key_pem
@@ -188,10 +225,12 @@ verify:
 
 import hashlib
 import os
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.okms.access.plugins.module_utils import _metrics as metrics
 from ansible_collections.okms.access.plugins.module_utils._access import check_access
 from ansible_collections.okms.access.plugins.module_utils._credential import (
     CRYPTOGRAPHY_IMPORT_ERROR,
@@ -203,9 +242,12 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     public_key_sha256,
     read_certificate_file,
     read_private_key_public_der,
+    validity_timestamps,
 )
 from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, remove_file, write_atomically
 from ansible_collections.okms.access.plugins.module_utils._validation import account_problems
+from ansible_collections.okms.access.plugins.module_utils._engine import renew_window_days
+from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, read_bytes, remove_file, write_atomically
 
 try:
     from cryptography import x509
@@ -277,12 +319,56 @@ class HostFiles:
                 self.result["credential_id"] = credential_id_of(certificate) or ""
                 if not self.result["credential_id"]:
                     self.result["certificate_problem"] = "%s is not an OKMS certificate: its serial number is not a credential id" % self.paths["cert"]
+        self.read_staged()
         if self.can_verify():
             self.result["verify"] = verify(self.params["verify_url"], self.paths, self.params["verify_timeout"])
 
     def check(self):
         """The owner and group, which only the host can tell exist (the role checks them before any API call)."""
         self.result["problems"] = dict(account_problems(self.params["owner"], self.params["group"], "this host"))
+    def write_metrics(self):
+        """The node_exporter text file, from the certificate in place and the access check of this run (never in check mode)."""
+        spec = self.params["metrics"]
+        if not spec or self.module.check_mode:
+            return
+        certificate = read_certificate_file(self.paths["cert"]) if os.path.exists(self.paths["cert"]) else None
+        view, renewal_at = None, None
+        if certificate is not None:
+            not_before, not_after = validity_timestamps(certificate)
+            view = dict(credential_id=credential_id_of(certificate) or "", not_before=not_before, not_after=not_after)
+            window = renew_window_days((not_after - not_before) / 86400.0, spec.get("renew_before_days"), spec.get("renew_fraction"))
+            renewal_at = not_after - window * 86400.0 if window else None
+        try:
+            previous = (read_bytes(spec["path"]) or b"").decode("utf-8", "replace")
+        except OSError:
+            previous = ""  # unreadable: the next success starts it again
+        text = metrics.host_textfile(dict(name=spec.get("name") or "", okms_id=spec.get("okms_id") or ""), view, self.result["verify"],
+                                     time.time(), previous, renewal_at)
+        write_atomically(self.module, text.encode("utf-8"), self.module.load_file_common_arguments(dict(mode="0644"), path=spec["path"]))
+
+    def read_staged(self):
+        """What a replacement left staged beside the pair: the public key of <key>.new, the certificate at <cert>.new."""
+        files = self.result["files"]
+        public_der, problem = read_private_key_public_der(self.paths["key_new"]) if files.get("key_new") else (None, None)
+        self.result["staged_key_public_sha256"] = public_key_sha256(public_der) if public_der else None
+        self.result["staged_key_problem"] = problem
+        self.result["staged_certificate"] = None
+        certificate = read_certificate_file(self.paths["cert_new"]) if files.get("cert_new") else None
+        if certificate is not None:
+            self.result["staged_certificate"] = dict(public_sha256=public_key_sha256(public_key_der(certificate)),
+                                                     fingerprint=fingerprint_sha256(certificate),
+                                                     credential_id=credential_id_of(certificate) or "")
+        elif files.get("cert_new"):
+            self.result["staged_certificate"] = dict(public_sha256="", fingerprint="", credential_id="")
+
+    def discard_staged_key(self):
+        """Remove the staged key that the plan chose to discard, only if it is still the one read (another run may own a new one)."""
+        expected = self.params["discard_staged_key"]
+        if not expected or self.module.check_mode:
+            return
+        public_der, dummy = read_private_key_public_der(self.paths["key_new"])
+        if public_der is not None and public_key_sha256(public_der) == expected:
+            os.remove(self.paths["key_new"])
 
     def stage(self):
         """A new key beside the current one: API-generated (key_pem) or made here, with its CSR."""
@@ -300,7 +386,14 @@ class HostFiles:
                 key = ec.generate_private_key(ec.SECP256R1())
             pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         self.make_dir()
-        write_atomically(self.module, pem, self.file_args(self.paths["key_new"], self.params["key_mode"]))
+        self.discard_staged_key()
+        try:
+            # Never over another staged key: it may be another run's only copy of a new credential's key.
+            write_atomically(self.module, pem, self.file_args(self.paths["key_new"], self.params["key_mode"]), exclusive=True)
+        except FileExistsError:
+            self.module.fail_json(msg="another run staged a new key at %s since this run read the host (two runs at once?); "
+                                      "nothing was overwritten: run again once the other run ended" % self.paths["key_new"],
+                                  staged_key_busy=True)
         self.result["key_public_sha256"] = public_key_sha256(public_key_der(key))
         if not self.params["key_pem"]:
             subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.params["common_name"])])
@@ -322,6 +415,8 @@ class HostFiles:
             changed = True
         if params["key_pem"]:
             self.stage()
+        if params["finish_swap"]:
+            changed = self.finish_swap() or changed
         if params["certificate_pem"]:
             self.put_pair_in_place(params["certificate_pem"])
             changed = True
@@ -339,6 +434,7 @@ class HostFiles:
     def put_pair_in_place(self, certificate_pem):
         """The staged key and the new certificate replace the current pair, once the key is the certificate's."""
         paths = self.paths
+        self.check_key_in_place()
         certificate = load_certificate(certificate_pem)
         staged_public, problem = read_private_key_public_der(paths["key_new"])
         if certificate is None or problem or public_key_der(certificate) != staged_public:
@@ -347,6 +443,28 @@ class HostFiles:
         write_atomically(self.module, certificate_pem.encode("ascii"), self.file_args(paths["cert_new"], "0644"))
         os.replace(paths["key_new"], paths["key"])
         os.replace(paths["cert_new"], paths["cert"])
+
+    def check_key_in_place(self):
+        """The key in place is still the one the plan saw: another run (another controller) may have put its own there
+        since, and that key may be the only copy of its credential's. ``expected_key`` empty: no key was there."""
+        expected = self.params["expected_key"]
+        if expected is None:
+            return
+        public_der, dummy = read_private_key_public_der(self.paths["key"])
+        current = public_key_sha256(public_der) if public_der else ""
+        if current != expected:
+            self.module.fail_json(msg="the key in place at %s changed since this run read the host (another run at the same time?); it is "
+                                      "left in place, with the new key staged at %s for the next run" % (self.paths["key"], self.paths["key_new"]),
+                                  key_in_place_changed=True)
+
+    def finish_swap(self):
+        """What a crash between the two renames left: the staged certificate goes in place when it is the key's."""
+        certificate = read_certificate_file(self.paths["cert_new"])
+        key_public, dummy = read_private_key_public_der(self.paths["key"])
+        if certificate is None or key_public is None or public_key_der(certificate) != key_public:
+            return False
+        os.replace(self.paths["cert_new"], self.paths["cert"])
+        return True
 
     def remove(self):
         changed = False
@@ -382,6 +500,10 @@ def main():
             fix_dir=dict(type="bool", default=False),
             remove=dict(type="list", elements="path", default=[]),
             remove_dir=dict(type="bool", default=False),
+            metrics=dict(type="dict"),
+            discard_staged_key=dict(type="str", default="", no_log=False),
+            finish_swap=dict(type="bool", default=False),
+            expected_key=dict(type="str", no_log=False),
         ),
         supports_check_mode=True,
     )
@@ -390,6 +512,8 @@ def main():
     host = HostFiles(module)
     try:
         getattr(host, module.params["action"])()
+        if module.params["action"] in ("read", "apply"):
+            host.write_metrics()
     except OSError as exc:
         module.fail_json(msg="File operation failed: %s" % exc, exception=traceback.format_exc())
     module.exit_json(**host.result)

@@ -14,8 +14,10 @@ description:
   - Creates, updates and deletes a secret of a KMS domain's Secret Manager through the OVH API v2, and changes the state
     of its versions.
   - With O(data), the secret gets a new version only when the data of its current version differs (the module reads
-    it to compare; the comparison is never shown). The write carries C(cas), the version read, so a version written by
-    someone else in between is never overwritten silently - the module fails instead and changes nothing.
+    it to compare; the comparison is never shown). Data are compared as decoded JSON; key order does not matter and
+    numbers compare by value (V(1.0) is V(1), as the API may echo it), but V(true) is not V(1) and V("1") is not V(1).
+    The write carries C(cas), the version read, so a version written by someone else in between is never overwritten
+    silently - the module fails instead and changes nothing.
   - The metadata options change the secret's metadata when they differ; options left unset are not managed.
   - Results, diffs and messages show the path, the metadata and version numbers, never the secret's data.
 author:
@@ -56,6 +58,8 @@ options:
         A string holding a JSON object is accepted too.
       - Required to create a secret. When the current version's data differs, a new version holds O(data). A current
         version that is not ACTIVE (its data cannot be read) counts as different.
+      - An ACTIVE current version that the API returns without data fails the task, naming the IAM action
+        C(okms:apiovh:secret/version/getData) that the account lacks.
       - At most 64 KiB of JSON. Never shown in output, diffs or errors.
     type: raw
   max_versions:
@@ -66,7 +70,9 @@ options:
   cas_required:
     description:
       - Whether every write to the secret must carry C(cas) (check-and-set). V(false) means the domain's setting applies.
-      - This module always sends C(cas) on updates, whatever this setting.
+      - This module sends C(cas) with every new version, whatever this setting. A metadata-only update carries it only
+        when the secret requires it or the update sets O(cas_required=true), as OVH's control panel does (and once more
+        when the domain's C(secretConfig) turns out to require it).
     type: bool
   deactivate_version_after:
     description:
@@ -76,13 +82,16 @@ options:
   custom_metadata:
     description:
       - Key/value strings attached to the secret (at most 64). When set, it replaces the secret's custom metadata.
+      - "Keys must not be empty; values are 1 to 512 characters among letters, digits and C(_ . : / = @ % -), as OVH's
+        schema states. The API judges other key rules."
     type: dict
   version_states:
     description:
       - States to give to versions of the secret, applied after any new version.
       - V(ACTIVE) and V(DEACTIVATED) can be switched back and forth (a deactivated version's data cannot be read);
         V(DELETED) erases the version's data for good and is final.
-      - A version that no longer exists (pruned by O(max_versions)) counts as V(DELETED).
+      - A version that no longer exists (pruned by O(max_versions)) counts as V(DELETED). A version above the secret's
+        current version does not exist yet, and the task fails.
     type: list
     elements: dict
     suboptions:
@@ -211,6 +220,8 @@ from ansible_collections.okms.access.plugins.module_utils._secret import (
     metadata_result,
     path_problem,
     state_changes,
+    update_cas,
+    version_data,
     version_states_problems,
 )
 from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi
@@ -295,7 +306,7 @@ class OkmsSecret(OkmsModuleBase):
             metadata, before = self.create(), {}
         else:
             metadata, before = self.update(secret), secret_view(metadata_result(secret["metadata"]))
-        versions_changed = self.change_states(secret is None)
+        versions_changed = self.change_states(secret is None, metadata.get("current_version"))
         after = secret_view(metadata)
         if versions_changed:
             before["version_states"] = dict((str(change["version"]), change["before"]) for change in versions_changed)
@@ -319,7 +330,8 @@ class OkmsSecret(OkmsModuleBase):
         current = secret["metadata"]
         changes = metadata_changes(current, self.params)
         version = secret.get("version") or {}
-        new_data = self.data is not None and data_differs(version.get("data"), self.data)
+        where = "secret %r of KMS domain %s" % (self.params["path"], self.params["okms_id"])
+        new_data = self.data is not None and data_differs(version_data(version, where), self.data)
         if not changes and not new_data:
             return metadata_result(current)
         if self.module.check_mode:
@@ -327,14 +339,15 @@ class OkmsSecret(OkmsModuleBase):
             if new_data:
                 predicted["current_version"] = current["currentVersion"] + 1
             return predicted
-        answer = self.api.update(self.params["path"], current["currentVersion"], self.data if new_data else None, changes)
+        answer = self.api.update(self.params["path"], current["currentVersion"], update_cas(current, changes, new_data),
+                                 self.data if new_data else None, changes)
         return metadata_result(answer["metadata"])
 
-    def change_states(self, created):
+    def change_states(self, created, current_version):
         if not self.params["version_states"] or created:
             return []
         path = self.params["path"]
-        changes = state_changes(self.api.list_versions(path), self.params["version_states"])
+        changes = state_changes(self.api.list_versions(path), self.params["version_states"], current_version)
         for number, dummy, state in changes:
             if not self.module.check_mode:
                 self.api.set_state(path, number, state)

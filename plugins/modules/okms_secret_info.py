@@ -104,6 +104,8 @@ secrets:
     version:
       description:
         - The current version, or O(version). C(data) only with O(include_data=true), null when the version is not ACTIVE.
+          An ACTIVE version that the API returns without data fails the task, naming the IAM action
+          C(okms:apiovh:secret/version/getData) that the account lacks.
       type: dict
       sample: {"id": 2, "state": "ACTIVE", "created_at": "2026-04-05T08:00:00Z", "deactivated_at": null}
     versions:
@@ -117,8 +119,10 @@ from ansible_collections.okms.access.plugins.module_utils._base import OkmsModul
 from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
 from ansible_collections.okms.access.plugins.module_utils._secret import (
     VERSION_MAX,
+    SecretError,
     metadata_result,
     path_problem,
+    version_data,
     version_result,
 )
 from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi
@@ -147,6 +151,8 @@ class OkmsSecretInfo(OkmsModuleBase):
             secrets = [self.secret_result(api, secret) for secret in self.find(api)]
         except OvhApiError as exc:
             self.fail_api(exc)
+        except SecretError as exc:
+            self.module.fail_json(msg=str(exc))
         self.module.exit_json(changed=False, secrets=secrets)
 
     def find(self, api):
@@ -165,6 +171,8 @@ class OkmsSecretInfo(OkmsModuleBase):
         params = self.module.params
         result = dict(path=secret["path"], metadata=metadata_result(secret.get("metadata") or {}), version=None)
         if secret.get("version"):
+            if params["include_data"]:
+                version_data(secret["version"], "secret %r of KMS domain %s" % (secret["path"], params["okms_id"]))
             result["version"] = version_result(secret["version"], params["include_data"])
         if params["list_versions"]:
             result["versions"] = [version_result(version) for version in api.list_versions(secret["path"])]

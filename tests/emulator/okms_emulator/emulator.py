@@ -23,7 +23,7 @@ from okms_emulator.faults import Faults, RequestCounter
 from okms_emulator.httpserver import TlsServer, server_context
 from okms_emulator.kms import KmsApp
 from okms_emulator.pagination import CursorCodec
-from okms_emulator.pki import ROOT_CA_NAME, RSA_CA_NAME, USERS_CA_NAME, CertificateAuthority
+from okms_emulator.pki import OTHER_CA_NAME, ROOT_CA_NAME, RSA_CA_NAME, USERS_CA_NAME, CertificateAuthority
 from okms_emulator.settings import Settings
 from okms_emulator.store import Store
 from okms_emulator.tls_refusal import RefusingContexts
@@ -35,6 +35,9 @@ CA_FILE = "ca.pem"
 USERS_CA_FILE = "users-ca.pem"
 SERVER_CERT_FILE = "server-cert.pem"
 SERVER_KEY_FILE = "server-key.pem"
+OTHER_CA_FILE = "other-ca.pem"
+OTHER_SERVER_CERT_FILE = "other-server-cert.pem"
+OTHER_SERVER_KEY_FILE = "other-server-key.pem"
 KMIP_PORT = 5696
 KMIP_RSA_PORT = 5697
 WILDCARDS = ("", "0.0.0.0", "::")
@@ -137,10 +140,31 @@ class Emulator:
         pems = self.store.meta_or_create("rsa_ca", lambda: CertificateAuthority.create(RSA_CA_NAME, key_type="RSA").to_pems())
         return pems["certificate"]
 
-    def _refuse_at_handshake(self, kms_server: TlsServer, services: Services, users: CertificateAuthority) -> None:
-        cert_file, key_file = self._path(SERVER_CERT_FILE), self._path(SERVER_KEY_FILE)
-        refusing = RefusingContexts(services, users, lambda: server_context(cert_file, key_file, users.certificate_pem), self.state_dir)
-        kms_server.context_source = lambda: refusing.context(kms_server.ssl_context)
+    def _kms_contexts(self, kms_server: TlsServer, services: Services, users: CertificateAuthority) -> None:
+        """The mTLS endpoint's context per connection: its server certificate follows ``kms_server_ca``, refusals
+        ``kms_refused_certificate``."""
+        other_files = self._other_server_files()
+        files = {"public_ca": (self._path(SERVER_CERT_FILE), self._path(SERVER_KEY_FILE)), "other_ca": other_files}
+        plain = {"public_ca": kms_server.ssl_context, "other_ca": server_context(*other_files, users.certificate_pem)}
+
+        def refusing(pair):
+            return RefusingContexts(services, users, lambda: server_context(*pair, users.certificate_pem), self.state_dir)
+        refusing_by_ca = {name: refusing(pair) for name, pair in files.items()}
+
+        def context():
+            signer = services.settings["kms_server_ca"]
+            return refusing_by_ca[signer].context(plain[signer])
+        kms_server.context_source = context
+
+    def _other_server_files(self) -> tuple:
+        """The REST endpoint's certificate signed by a root CA that no domain's publicCA holds (``other-ca.pem``)."""
+        pems = self.store.meta_or_create("other_ca", lambda: CertificateAuthority.create(OTHER_CA_NAME).to_pems())
+        other = CertificateAuthority.from_pems(pems)
+        write_file(self._path(OTHER_CA_FILE), other.certificate_pem)
+        key_pem, cert_pem = other.issue_server_certificate(self._server_hosts())
+        write_file(self._path(OTHER_SERVER_KEY_FILE), key_pem, 0o600)
+        write_file(self._path(OTHER_SERVER_CERT_FILE), cert_pem)
+        return self._path(OTHER_SERVER_CERT_FILE), self._path(OTHER_SERVER_KEY_FILE)
 
     def _accounts(self, specs: list) -> list:
         with self.store.transaction():
@@ -149,11 +173,14 @@ class Emulator:
             self.store.set_meta("accounts", records)
         return accounts
 
-    def _server_files(self, root: CertificateAuthority) -> tuple:
+    def _server_hosts(self) -> list:
         hosts = ["127.0.0.1", "localhost", "::1"]
         if self.host not in WILDCARDS and self.host not in hosts:
             hosts.insert(0, self.host)
-        key_pem, cert_pem = root.issue_server_certificate(hosts)
+        return hosts
+
+    def _server_files(self, root: CertificateAuthority) -> tuple:
+        key_pem, cert_pem = root.issue_server_certificate(self._server_hosts())
         write_file(self._path(SERVER_KEY_FILE), key_pem, 0o600)
         write_file(self._path(SERVER_CERT_FILE), cert_pem)
         return self._path(SERVER_CERT_FILE), self._path(SERVER_KEY_FILE)
@@ -197,6 +224,7 @@ class Emulator:
             "rest_url": rest_url,
             "ca_file": self._path(CA_FILE),
             "users_ca_file": self._path(USERS_CA_FILE),
+            "other_ca_file": self._path(OTHER_CA_FILE),
             "okms_id": first.domains[0].id,
             **{name: value for name, value in first.summary().items() if name != "okms_ids"},
             "admin_url": api_base + ADMIN_PREFIX,
@@ -218,7 +246,7 @@ class Emulator:
         api_server, kms_server = self._bind(root, users)
         services = self._services(config, accounts, (root, users), kms_server.server_address[1])
         kms_server.app = KmsApp(services)
-        self._refuse_at_handshake(kms_server, services, users)
+        self._kms_contexts(kms_server, services, users)
         api_server.app = ApiApp(services, AdminApp(services, {_ip_literal(self.host)} - {None}))
         for server in self.servers:
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()

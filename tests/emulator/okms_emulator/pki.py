@@ -6,6 +6,10 @@
 Two CAs live in the state: the emulator's root CA, which signs the HTTPS server certificates of the
 API and of the KMS REST endpoint (the domain's ``publicCA``), and ``CN=CCMUsersCA``, which signs the
 credentials' client certificates and is the only CA the mTLS endpoint trusts.
+
+CAs and server certificates carry Subject and Authority Key Identifiers, which strict verification
+(Python 3.13's default context, RFC 5280) requires; credential certificates keep only the extensions
+OVH's carry (subjectAltName, extendedKeyUsage): the server verifies them, not strict clients.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 UPN_OID = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
 ROOT_CA_NAME = "OKMS Emulator Root CA"
 RSA_CA_NAME = "OKMS Emulator RSA Root CA"
+OTHER_CA_NAME = "OKMS Emulator Other Root CA"
 USERS_CA_NAME = "CCMUsersCA"
 RSA_KEY_SIZE = 2048
 MIN_CSR_RSA_BITS = 2048
@@ -135,6 +140,7 @@ class CertificateAuthority:
                 critical=True,
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
         return cls(key, certificate)
@@ -173,6 +179,9 @@ class CertificateAuthority:
             .not_valid_after(_seconds(now + datetime.timedelta(days=365)))
             .add_extension(x509.SubjectAlternativeName([_host_name(host) for host in hosts]), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            # Python 3.13's default context (VERIFY_X509_STRICT) refuses a chain without them: "Missing Authority Key Identifier"
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
             .sign(self.key, hashes.SHA256())
         )
         return private_key_pem(key), certificate_pem(certificate)

@@ -203,6 +203,14 @@ class SecretApi:  # pylint: disable=too-many-public-methods
             raise api_error(403, "This account is not allowed to perform %s%s" % (IAM, action), "Client::Forbidden",
                             {"unauthorizedActionsByIAM": IAM + action, "unauthorizedActionsByAuthentication": ""})
 
+    def _data_allowed(self, request) -> bool:
+        """Whether ``includeData=true`` returns data: an account without ``secret/version/getData`` gets a 403, or, with
+        ``secret_data_denied: omitted``, the answer without data (OVH's behaviour is unknown)."""
+        if IAM + "secret/version/getData" in request.account.denied_actions and self.services.settings["secret_data_denied"] == "omitted":
+            return False
+        self._require(request, "secret/version/getData")
+        return True
+
     def domain_config(self, okms_id: str) -> dict:
         """The domain's secretConfig: what it set, else the reference defaults."""
         stored = self.store.get_meta("secret_config:" + okms_id) or {}
@@ -360,7 +368,7 @@ class SecretApi:  # pylint: disable=too-many-public-methods
         include_data = query_bool(request, "includeData")
         wanted = query_number(request, "version", 1)
         if include_data:
-            self._require(request, "secret/version/getData")
+            include_data = self._data_allowed(request)
         path, secret = self._load(domain, request)
         version = self._find_version(secret, wanted) if wanted else (secret["versions"][-1] if secret["versions"] else None)
         return Answer(200, self._secret_view(domain, path, secret, version, include_data))
@@ -428,7 +436,7 @@ class SecretApi:  # pylint: disable=too-many-public-methods
         domain = self.domain_of(request)
         include_data = query_bool(request, "includeData")
         if include_data:
-            self._require(request, "secret/version/getData")
+            include_data = self._data_allowed(request)
         _path, secret = self._load(domain, request)
         wanted = request.params["version"]
         if not wanted.isdigit():

@@ -60,6 +60,11 @@ SETTINGS = {
     "kms_authz_status": (403, _one_of(403, 401)),
     "kms_refused_certificate": ("http_401", _one_of("http_401", "tls_alert")),
     "kms_random_route": ("present", _one_of("present", "absent")),
+    # who signs the KMS REST endpoint's server certificate: the domains' publicCA, or a CA outside it (a client trusts it
+    # only through its system store, as okms-cli does: "Optional if the CA is in system store")
+    "kms_server_ca": ("public_ca", _one_of("public_ca", "other_ca")),
+    # includeData=true from an account without okms:apiovh:secret/version/getData: 403, or 200 without the data
+    "secret_data_denied": ("forbidden", _one_of("forbidden", "omitted")),
 }
 
 

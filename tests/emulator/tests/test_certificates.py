@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
+import socket
+import ssl
 import uuid
+from urllib.parse import urlsplit
 
 import ovh
 import pytest
@@ -212,3 +216,47 @@ def test_handshake_refuses_a_certificate_of_another_ca(info, domains, public_ca,
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
     with pytest.raises(requests.exceptions.ConnectionError):
         _random(info, domains["main"], (str(cert), str(key_file)), public_ca)
+
+
+# Strict X.509 (Python 3.13's default context sets VERIFY_X509_STRICT; cryptography's verifier applies RFC 5280)
+
+
+def _strict_context(ca_file: str, files=None) -> ssl.SSLContext:
+    """What Python 3.13's ssl.create_default_context() checks, on any Python: strict RFC 5280 chains."""
+    context = ssl.create_default_context(cafile=ca_file)
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
+    if files:
+        context.load_cert_chain(*files)
+    return context
+
+
+def _handshake(url: str, context: ssl.SSLContext) -> None:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as raw:
+        with context.wrap_socket(raw, server_hostname=parts.hostname) as tls:
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def test_both_servers_pass_a_strict_handshake(info, public_ca, ready_files):
+    _handshake(info["api_url"], _strict_context(info["ca_file"]))
+    _handshake(info["rest_url"], _strict_context(public_ca, ready_files[2]))
+
+
+def test_servers_and_cas_have_key_identifiers(info):
+    """The HTTPS server certificate and both CAs carry SKI, and AKI naming their issuer's SKI (RFC 5280 4.2.1.1-2)."""
+    with open(info["ca_file"], "rb") as handle:
+        authorities = x509.load_pem_x509_certificates(handle.read())
+    with open(os.path.join(info["state_dir"], "server-cert.pem"), "rb") as handle:
+        server = x509.load_pem_x509_certificate(handle.read())
+    for certificate in authorities + [server]:
+        ski = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        assert ski == x509.SubjectKeyIdentifier.from_public_key(certificate.public_key())
+        aki = certificate.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        issuer = next(authority for authority in authorities if authority.subject == certificate.issuer)
+        assert aki.key_identifier == issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+
+
+def test_issued_certificate_keeps_ovh_extensions_only(ready_files):
+    """Credential certificates stay as OVH issues them (SAN, EKU, nothing else): only the KMS server verifies them."""
+    certificate = _certificate(ready_files[1])
+    assert [extension.oid for extension in certificate.extensions] == [x509.SubjectAlternativeName.oid, x509.ExtendedKeyUsage.oid]

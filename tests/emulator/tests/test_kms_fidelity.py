@@ -7,6 +7,7 @@ and the RSA endpoint and CA of a domain."""
 
 from __future__ import annotations
 
+import ssl
 import uuid
 
 import pytest
@@ -41,10 +42,10 @@ def _kms_error(response, status: int) -> tuple:
 def test_new_settings_and_their_defaults(admin):
     settings = admin.call("GET", "/config")
     assert {name: settings[name] for name in (
-        "certificate_serial", "kms_denied_actions", "kms_authz_status", "kms_refused_certificate", "kms_random_route",
+        "certificate_serial", "kms_denied_actions", "kms_authz_status", "kms_refused_certificate", "kms_random_route", "kms_server_ca",
     )} == {
         "certificate_serial": "credential_id", "kms_denied_actions": [], "kms_authz_status": 403,
-        "kms_refused_certificate": "http_401", "kms_random_route": "present",
+        "kms_refused_certificate": "http_401", "kms_random_route": "present", "kms_server_ca": "public_ca",
     }
 
 
@@ -55,6 +56,7 @@ def test_new_settings_and_their_defaults(admin):
     {"kms_refused_certificate": "drop"},
     {"kms_random_route": False},
     {"certificate_serial": "uuid"},
+    {"kms_server_ca": "system"},
 ])
 def test_bad_kms_settings_change_nothing(admin, settings):
     before = admin.call("GET", "/config")
@@ -164,3 +166,35 @@ def test_domain_has_an_rsa_kmip_endpoint_and_ca(ak, domains):
     assert rsa_ca.issuer == rsa_ca.subject and rsa_ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert domain["publicRsaCA"] != domain["publicCA"]
     assert ak.get("/v2/okms/resource/" + domains["load"], publicCA=True)["publicRsaCA"] == domain["publicRsaCA"]
+
+
+# kms_server_ca: the REST endpoint's server certificate signed by a CA other than the domain's publicCA
+
+
+def _issuer_of_rest_endpoint(info) -> str:
+    parts = info["rest_url"].rsplit(":", 1)
+    pem = ssl.get_server_certificate((parts[0].split("//", 1)[1], int(parts[1])))
+    return x509.load_pem_x509_certificate(pem.encode("ascii")).issuer.rfc4514_string()
+
+
+def test_rest_endpoint_can_be_signed_by_another_ca(info, domains, admin, public_ca, ready_files):
+    assert admin.call("GET", "/config")["kms_server_ca"] == "public_ca"
+    assert _issuer_of_rest_endpoint(info) == "CN=OKMS Emulator Root CA"
+    admin.configure(kms_server_ca="other_ca")
+    assert _issuer_of_rest_endpoint(info) == "CN=OKMS Emulator Other Root CA"
+    # the domain's publicCA no longer verifies the endpoint; the other CA (a client's system store) does
+    with pytest.raises(requests.exceptions.SSLError):
+        kms_get(info, RANDOM % domains["main"], ready_files[2], public_ca)
+    assert kms_get(info, RANDOM % domains["main"], ready_files[2], info["other_ca_file"]).status_code == 200
+    with open(info["other_ca_file"], encoding="ascii") as handle:
+        assert handle.read() not in open(public_ca, encoding="ascii").read()
+    # the API server keeps its certificate: only the REST endpoint moves
+    assert requests.get(info["api_url"] + "/auth/time", verify=info["ca_file"], timeout=30).status_code == 200
+
+
+def test_other_ca_with_refusal_at_the_handshake(ak, info, domains, admin, ready_files):
+    admin.configure(kms_server_ca="other_ca", kms_refused_certificate="tls_alert")
+    assert kms_get(info, RANDOM % domains["main"], ready_files[2], info["other_ca_file"]).status_code == 200
+    ak.delete(credentials_path(domains["main"], ready_files[0]["id"]))
+    with pytest.raises(requests.exceptions.ConnectionError):
+        kms_get(info, RANDOM % domains["main"], ready_files[2], info["other_ca_file"])

@@ -253,3 +253,20 @@ def test_get_data_needs_its_iam_action(info, domains):
         client.get(secrets_path(domains["other"], path), includeData=True)
     assert caught.value.response.status_code == 403
     assert caught.value.response.json()["details"]["unauthorizedActionsByIAM"] == "okms:apiovh:secret/version/getData"
+
+
+def test_get_data_denied_can_omit_the_data(info, domains, admin):
+    """secret_data_denied=omitted: the answer of an account without getData is a 200 whose ACTIVE version has no data."""
+    client = ak_client(info, info["accounts"][1])
+    path = new_path()
+    create(client, domains["other"], path, {"v": "1"})
+    assert admin.call("GET", "/config")["secret_data_denied"] == "forbidden"
+    admin.configure(secret_data_denied="omitted")
+    version = client.get(secrets_path(domains["other"], path), includeData=True)["version"]
+    assert (version["state"], version["data"]) == ("ACTIVE", None)
+    assert client.get(secrets_path(domains["other"], path) + "/version/1", includeData=True)["data"] is None
+    # an account with the right still reads its data
+    own = ak_client(info)
+    own_path = new_path()
+    create(own, domains["main"], own_path, {"v": "2"})
+    assert own.get(secrets_path(domains["main"], own_path), includeData=True)["version"]["data"] == {"v": "2"}

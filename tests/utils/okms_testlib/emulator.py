@@ -156,10 +156,12 @@ def _die_with_parent() -> None:
 class Emulator(AdminClient):
     """The OKMS emulator run as a child process with its own state directory; its log is STATE_DIR.log."""
 
-    def __init__(self, state_dir: Path, host: str | None = None, python: str = sys.executable, verbose: bool = False):
+    def __init__(self, state_dir: Path, host: str | None = None, python: str = sys.executable, verbose: bool = False,
+                 config: dict | None = None):
         super().__init__({})
         self.state_dir = state_dir
         self.host = host
+        self.config = config
         self.verbose = verbose
         self.python = python
         self.log = state_dir.with_name(state_dir.name + '.log')
@@ -176,6 +178,10 @@ class Emulator(AdminClient):
             cmd += ['--host', self.host]
         if self.verbose:
             cmd.append('--verbose')
+        if self.config is not None:  # the emulator's --config (accounts, settings), beside the state directory
+            config_file = self.state_dir.with_name(self.state_dir.name + '-config.json')
+            config_file.write_text(json.dumps(self.config), encoding='utf-8')
+            cmd += ['--config', str(config_file)]
         env = dict(os.environ, PYTHONPATH=str(REPO / 'tests' / 'emulator'))
         with self.log.open('w') as out:
             self._proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)

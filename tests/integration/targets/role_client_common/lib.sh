@@ -23,6 +23,14 @@ GROUP_NAME=$(id -gn)
 
 [[ -f $CONFIG ]] || { echo "no $CONFIG: the pipeline writes it (make integration)" >&2; exit 1; }
 
+# setup's group variables for the playbooks that take everything from the inventory (okms.access.renew, okms.access.audit).
+# shellcheck disable=SC2034  # used by the runme.sh scripts that source this file
+INVENTORY_ROLE_VARS=(
+    'okms_client_okms_id="{{ okms_emulator.okms_id }}"'
+    'okms_client_identity_urns=["urn:v1:eu:identity:account:{{ okms_emulator.nichandle }}"]'
+    'okms_client_api={"endpoint": "{{ okms_emulator.api_url }}", "application_key": "{{ okms_emulator.application_key }}", "application_secret": "{{ okms_emulator.application_secret }}", "consumer_key": "{{ okms_emulator.consumer_key }}", "ca_path": "{{ okms_emulator.ca_file }}"}'
+)
+
 cleanup() {
     "$PYTHON" "$COMMON/role_test.py" "$CONFIG" clear-faults || true
     rm -rf "$WORK"

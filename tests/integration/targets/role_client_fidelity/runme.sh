@@ -4,7 +4,8 @@
 #
 # okms.access.client where OVH may differ from the emulator's defaults (csr mode, three local hosts): certificate serials
 # that are not credential ids, identities without the IAM action of the access check's route (refused with 403 or 401),
-# a domain without the /v1/random route, a refused certificate as a TLS alert. The emulator's settings are put back on exit.
+# a domain without the /v1/random route, a refused certificate as a TLS alert, a REST endpoint signed by a CA of the hosts'
+# system store instead of the domain's publicCA. The emulator's settings are put back on exit.
 
 source ../role_client_common/lib.sh
 setup csr okms_client_okms_cli_config=true okms_test_auth=module_defaults
@@ -90,6 +91,19 @@ playbook "../$HERE/probe.yml" --limit "$H1" -e "okms_test_probe_dir=$WORK/kept-$
 run "$H1's credential was deleted: a new one" "$H1" "$H2,$H3"
 requests --writes 1
 owned true
+
+step "the REST endpoint signed by a CA of the hosts' system store, not by the domain's publicCA"
+settings kms_server_ca=other_ca
+OTHER_CA=$("$PYTHON" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["okms_emulator"]["other_ca_file"])' "$CONFIG")
+: >"$WORK/empty-store.pem"
+if SSL_CERT_FILE="$WORK/empty-store.pem" SSL_CERT_DIR="$WORK/no-store" playbook site.yml; then
+    echo "FAILED: the run passed although nothing the hosts trust signs the REST endpoint" >&2; exit 1
+fi
+expect "the hosts fail, naming the system store and the CA file" \
+    test "$(grep -c "neither the host's system store nor the CA file verifies the KMS endpoint's certificate" "$LOG")" -ge 3
+SSL_CERT_FILE="$OTHER_CA" run "the hosts' system store holds the endpoint's CA: all in place" "" "$ALL"
+requests --writes 0 --mtls 3
+settings kms_server_ca=public_ca
 
 step "an empty description is not sent"
 playbook "../$HERE/description.yml" -e "okms_test_work=$WORK" || { echo "FAILED: description.yml" >&2; exit 1; }

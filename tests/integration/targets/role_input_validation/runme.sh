@@ -17,7 +17,7 @@ refused() {
     "$PYTHON" "$COMMON/role_test.py" "$CONFIG" reset
     if playbook site.yml -l "$H1" "${@:3}"; then echo "FAILED: $what: the run passed" >&2; exit 1; fi
     expect "the error says: $message" grep -qF -- "$message" "$LOG"
-    requests --total 0
+    requests --max-total 0
     expect "no file on the host" test ! -e "$WORK/hosts/$H1/etc/okms"
 }
 
@@ -50,7 +50,7 @@ if ansible-playbook -i "$WORK/inventory.yml" -l "$H1" secrets.yml -e "@$CONFIG" 
 fi
 expect "the error names the item and says: quote it" grep -qF -- "okms_secrets_files[0] ($WORK/hosts/$H1/secret): mode: the unquoted number 600 is ambiguous" "$LOG"
 expect "the error gives the quoted mode" grep -qF -- "quote it: '0600'" "$LOG"
-requests --total 0
+requests --max-total 0
 expect "no secret file on the host" test ! -e "$WORK/hosts/$H1/secret"
 
 step "refused: a secret file mode that is no mode"
@@ -60,4 +60,4 @@ if ansible-playbook -i "$WORK/inventory.yml" -l "$H1" secrets.yml -e "@$CONFIG" 
     exit 1
 fi
 expect "the error says why" grep -qF -- "mode: 'rw-r-----' is not a file mode" "$LOG"
-requests --total 0
+requests --max-total 0

@@ -5,7 +5,8 @@
 # okms.access.secrets on local hosts (3, or ROLE_SECRETS_HOSTS) sharing the same secrets: the first run writes every
 # file and runs the handler, an idempotent run changes nothing and makes no API write, each run reads each distinct
 # secret once (not once per host), a new secret version is predicted by check mode (without writing) and then written
-# with the handler, and no secret value appears in the -vvv output of any run.
+# with the handler, the collection's playbook finds a template beside the inventory, a missing template or dest directory
+# fails before any API call naming it, and no secret value appears in the -vvv output of any run.
 # ROLE_SECRETS_HOSTS=50 ROLE_SECRETS_EXTRA=2 bash runme.sh -vvv measures a larger play (50 hosts, 3 + 2 distinct
 # secrets, same checks).
 
@@ -107,6 +108,49 @@ expect "the handler ran on every host" handlers_ran
 secrets_play check.yml "$DB_PASSWORD" || { echo "FAILED: files after the new version" >&2; exit 1; }
 run_role "idempotent again" "" "$FLEET_ALL"
 expect "version 1 still in its file" grep -q "${VALUES[0]}" "$WORK/hosts/${FLEET[0]}/db-password-v1"
+
+step "the collection's playbook okms.access.secrets finds a template beside the inventory"
+BESIDE=$WORK/beside
+mkdir -p "$BESIDE" "$WORK/hosts/${FLEET[0]}/beside"
+cp api.conf.j2 "$BESIDE/api.conf.j2"
+{
+    echo "fleet:"
+    echo "  vars:"
+    echo "    ansible_connection: local"
+    echo "    ansible_python_interpreter: \"{{ ansible_playbook_python }}\""
+    echo "    okms_secrets_okms_id: \"{{ okms_emulator.okms_id }}\""
+    echo "    okms_secrets_files:"
+    echo "      - {secret: role_secrets/api, template: api.conf.j2, dest: \"{{ okms_test_root }}/beside/api.conf\"}"
+    echo "  hosts:"
+    echo "    ${FLEET[0]}: {okms_test_root: $WORK/hosts/${FLEET[0]}}"
+} >"$BESIDE/inventory.yml"
+set +e
+ansible-playbook -i "$BESIDE/inventory.yml" okms.access.secrets -e okms_hosts=fleet -e "@$CONFIG" -e "@$WORK/secrets.json" \
+    -e "@$WORK/api.json" "${VERBOSITY[@]}" >"$LOG" 2>&1
+rc=$?
+set -e
+cat "$LOG" >>"$OUTPUT"
+expect "okms.access.secrets ran" test "$rc" -eq 0
+expect "the template beside the inventory was rendered" cmp "$WORK/hosts/${FLEET[0]}/beside/api.conf" "$WORK/hosts/${FLEET[0]}/api.conf"
+
+step "a template that is not found fails before any API call, naming where it was looked for"
+"$PYTHON" "$COMMON/role_test.py" "$CONFIG" reset
+if secrets_play site.yml "$DB_PASSWORD" \
+    -e '{"okms_secrets_files": [{"secret": "role_secrets/api", "template": "nowhere.j2", "dest": "{{ okms_test_root }}/nowhere.conf"}]}'; then
+    echo "FAILED: the run passed without its template" >&2; exit 1
+fi
+expect "the failure names the template and the playbook's directory" grep -q "template nowhere.j2 not found: .*role_secrets" "$LOG"
+requests --writes 0 --max-okms-reads 0
+
+step "a missing directory fails before any API call, naming it"
+"$PYTHON" "$COMMON/role_test.py" "$CONFIG" reset
+if secrets_play site.yml "$DB_PASSWORD" \
+    -e '{"okms_secrets_files": [{"secret": "role_secrets/db", "dest": "{{ okms_test_root }}/missing/db.json"}]}'; then
+    echo "FAILED: the run passed although the directory of a file is missing" >&2; exit 1
+fi
+expect "the failure names the missing directory" \
+    grep -q "the directory of a file in okms_secrets_files does not exist: $WORK/hosts/${FLEET[0]}/missing" "$LOG"
+requests --writes 0 --max-okms-reads 0
 
 step "secret scan of every run's output"
 for value in "${VALUES[@]}"; do

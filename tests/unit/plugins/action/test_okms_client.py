@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import ssl
 import sys
 import urllib.request
@@ -83,18 +84,30 @@ class FakeTask:
         self.environment = environment
 
 
+class Killed(BaseException):
+    """A kill: nothing in the steps catches it."""
+
+
 class PlayAction(action.ActionModule):
     """The action plugin with the host module run in-process and the role's template found in the role."""
 
     module_runs = []
+    # (host, module action) where a test kills the run (test_okms_client_recovery.py)
+    crash_at = None
 
     def _execute_module(self, module_name=None, module_args=None, task_vars=None, **kwargs):
         assert module_name == action.MODULE
         PlayAction.module_runs.append((task_vars["inventory_hostname"], module_args["action"]))
+        if PlayAction.crash_at == (task_vars["inventory_hostname"], module_args["action"]):
+            raise Killed()
         return run_module(okms_client_files.main, module_args, self._task.check_mode)
 
     def _find_needle(self, dirname, needle):
         return os.path.join(ROLE, dirname, needle)
+
+    def lock_watch_pid(self):
+        # The test's process stands in for the playbook's: the play's locks last as long as the test.
+        return os.getpid()
 
 
 class Play:
@@ -111,11 +124,16 @@ class Play:
         self.vars = dict((host, dict(defaults, inventory_hostname=host, okms_client_dir=str(tmp_path / host / "okms"))) for host in hosts)
         self.registered = dict((host, {}) for host in hosts)
         self.environment = []
+        # More magic variables (ansible_limit, ansible_play_hosts_all); the results of the last run by step and host
+        self.extra = {}
+        self.last = {}
 
     def task_vars(self, host):
         hostvars = dict((name, dict(self.vars[name], **self.registered[name])) for name in self.hosts)
-        return dict(self.vars[host], ansible_play_batch=self.hosts, ansible_play_hosts=self.hosts, hostvars=hostvars,
-                    **self.registered[host])
+        task_vars = dict(self.vars[host], ansible_play_batch=self.hosts, ansible_play_hosts=self.hosts, ansible_play_hosts_all=self.hosts,
+                         hostvars=hostvars, **self.registered[host])
+        task_vars.update(self.extra)
+        return task_vars
 
     def step(self, step, register=None, once=False, check_mode=False, hosts=None):
         """Run ``step`` on each host (on the first only with ``once``, its result registered for all); results by host."""
@@ -130,31 +148,116 @@ class Play:
         if register:
             for host, result in results.items():
                 self.registered[host][register] = result
+        self.last[step] = results
         return results
 
-    def run(self, check_mode=False, slurp=None):
-        """tasks/main.yml in a new playbook run: every step in order; the changed hosts of the apply steps."""
-        shared = self.vars[self.hosts[0]]["okms_client_mode"] == "shared"
+    def run(self, check_mode=False, cleanup=True):
+        """The role's tasks/main.yml in a new playbook run, as Ansible runs it (see run_task); without ``cleanup``, the run
+        stops before the cleanup step. The changed hosts of the apply steps, and the plans."""
         self.registered = dict((host, {}) for host in self.hosts)
-        self.step("check", action.WANT_VAR)
-        self.step("start", action.START_VAR, once=True)
-        self.step("read", action.HELD_VAR)
-        plans = self.step("plan", action.PLANS_VAR, once=True)[self.hosts[0]]
-        issuing = [host for host in self.hosts if plans["hosts"][host].get("issue")]
-        for host in self.hosts:
-            self.registered[host][action.REQUEST_VAR] = dict(skipped=True, changed=False)
-        if issuing:
-            self.step("request", action.REQUEST_VAR, once=shared, check_mode=check_mode, hosts=issuing)
-        copy_from = [plan["copy_from"] for plan in plans["hosts"].values() if plan.get("copy_from")]
-        if copy_from and not check_mode:
-            with open(self.registered[copy_from[0]][action.WANT_VAR]["want"]["paths"]["key"], "rb") as handle:
-                content = base64.b64encode(handle.read()).decode("ascii")
-            for host in self.hosts:
-                self.registered[host][action.SHARED_KEY_VAR] = dict(content=content)
-        applied = self.step("apply", check_mode=check_mode)
-        if not check_mode:
-            self.step("cleanup", once=shared)
-        return sorted(host for host, result in applied.items() if result["changed"]), plans
+        applied = set()
+        for task in role_tasks():
+            module, args = task_action(task)
+            step = args.get("step") if module == action_name() else None
+            if step == "cleanup" and not cleanup:
+                break
+            if module == "ansible.builtin.meta":
+                continue  # flush_handlers: the role's handlers restart services, which the hosts of this test do not have
+            results = self.run_task(task, module, args, check_mode)
+            if step == "plan":
+                check_plan_keys(results[self.hosts[0]], self.registered[self.hosts[0]][action.WANT_VAR]["want"]["state"])
+            if step == "apply":
+                applied.update(host for host, result in results.items() if result.get("changed"))
+        return sorted(applied), self.registered[self.hosts[0]][action.PLANS_VAR]
+
+    def run_task(self, task, module, args, check_mode):
+        """One task on the play's hosts: run_once (on the first host, its result registered for every host), when: (a
+        skipped result otherwise), register; the action plugin for its steps, slurp read here."""
+        once = self.evaluate(self.hosts[0], task.get("run_once", False), check_mode)
+        results = {}
+        for host in self.hosts[:1] if once else self.hosts:
+            if not all(self.evaluate(host, "{{ %s }}" % condition, check_mode) for condition in conditions(task)):
+                results[host] = dict(skipped=True, changed=False)
+            elif module == "ansible.builtin.slurp":
+                with open(self.evaluate(host, args["src"], check_mode), "rb") as handle:
+                    results[host] = dict(content=base64.b64encode(handle.read()).decode("ascii"), encoding="base64", changed=False)
+            else:
+                results[host] = self.step(args["step"], check_mode=check_mode, hosts=[host])[host]
+        if once:
+            results = dict.fromkeys(self.hosts, results[self.hosts[0]])
+        if module == action_name():
+            self.last[args["step"]] = results
+        for host, result in results.items():
+            if task.get("register"):
+                self.registered[host][task["register"]] = result
+        return results
+
+    def evaluate(self, host, value, check_mode):
+        """``value`` of a task (a template, or not), with the host's variables, the role's vars/main.yml and ansible_check_mode."""
+        if not isinstance(value, str):
+            return value
+        variables = dict(self.task_vars(host), ansible_check_mode=check_mode)
+        variables.update((name, action.trust_as_template(text)) for name, text in role_vars().items())
+        return Templar(loader=DataLoader(), variables=variables).template(action.trust_as_template(value))
+
+
+def load_role_file(*path):
+    with open(os.path.join(ROLE, *path), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def role_tasks():
+    return load_role_file("tasks", "main.yml")
+
+
+def role_vars():
+    return load_role_file("vars", "main.yml")
+
+
+def action_name():
+    return FakeTask.action
+
+
+TASK_KEYWORDS = frozenset(("name", "register", "run_once", "when", "delegate_to", "no_log", "notify"))
+
+
+def task_action(task):
+    """(module or action name, its arguments) of a task of the role."""
+    (module,) = set(task) - TASK_KEYWORDS
+    return module, task[module] or {}
+
+
+def conditions(task):
+    when = task.get("when", [])
+    return when if isinstance(when, list) else [when]
+
+
+def check_plan_keys(plans, state):
+    """Every host's plan has the keys that the role's when: conditions read (action.PLAN_KEYS)."""
+    keys = action.PLAN_KEYS if state == "present" else action.ABSENT_PLAN_KEYS
+    for host, plan in plans["hosts"].items():
+        assert set(keys) <= set(plan), "%s's plan lacks %s" % (host, sorted(set(keys) - set(plan)))
+
+
+# Where a task runs, from its run_once: (the protocol's names, see action.TASKS)
+RUN_ONCE = {None: "host", True: "play", "{{ okms_client_mode == 'shared' }}": "shared"}
+
+
+def test_the_task_file_follows_the_step_protocol():
+    tasks = [task_action(task) + (task,) for task in role_tasks()]
+    steps = [(args["step"], task.get("register"), RUN_ONCE[task.get("run_once")]) for module, args, task in tasks if module == action_name()]
+    assert steps == list(action.TASKS)
+    order = [args["step"] if module == action_name() else module for module, args, task in tasks]
+    assert [task["register"] for module, args, task in tasks if module == "ansible.builtin.slurp"] == [action.SHARED_KEY_VAR]
+    assert order.index("ansible.builtin.slurp") == order.index("request") + 1
+    assert set(module for module, args, task in tasks) == {action_name(), "ansible.builtin.slurp", "ansible.builtin.meta"}
+
+
+def test_the_conditions_read_only_plan_keys_of_the_protocol():
+    with open(os.path.join(ROLE, "tasks", "main.yml"), encoding="utf-8") as handle:
+        read = set(re.findall(r"okms_client__plan\.(\w+)", handle.read()))
+    read |= set(re.findall(r"attribute='(\w+)'", role_vars()["okms_client__copy_from"]))
+    assert {"issue", "deploy", "copy_from"} <= read <= set(action.PLAN_KEYS)
 
 
 def serial_of(play, host):
@@ -162,9 +265,13 @@ def serial_of(play, host):
 
 
 @pytest.fixture(autouse=True)
-def counted(emulator):
+def counted(emulator, tmp_path_factory, monkeypatch):
     admin(emulator, "POST", "/requests/reset", {})
     PlayAction.module_runs = []
+    # Each test its own locks and journals (the controller's record of unfinished work)
+    runtime = tmp_path_factory.mktemp("runtime")
+    runtime.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
 
 
 def test_csr_mode_first_run_then_idempotent(emulator, tmp_path):

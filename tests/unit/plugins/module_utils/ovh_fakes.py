@@ -161,7 +161,10 @@ def _certificate(subject_cn, public_key, issuer_key, is_ca):
                .serial_number(x509.random_serial_number())
                .not_valid_before(now - datetime.timedelta(minutes=5))
                .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True))
+               .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+               # key identifiers: Python 3.13's default context (VERIFY_X509_STRICT) refuses a chain without them
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False))
     if not is_ca:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
-from ansible_collections.okms.access.plugins.module_utils._credential import CredentialApi, ownership_proof, public_key_der
+from ansible_collections.okms.access.plugins.module_utils._credential import CredentialApi, public_key_der
+from ansible_collections.okms.access.plugins.module_utils._lifecycle import ownership_proof
 
 START = datetime.datetime(2026, 4, 4, 12, 0, 0, tzinfo=datetime.timezone.utc)
 WINDOW = (START, START + datetime.timedelta(seconds=10))

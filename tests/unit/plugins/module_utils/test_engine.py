@@ -209,22 +209,6 @@ def test_listed_credentials_stand_in_for_reads_by_id():
     assert [item["reason"] for item in plans["hosts"]["h1"]["reasons"]] == ["renew_before_days"]
 
 
-# (case, plan's old, listed, new id, kept id, expected stale ids)
-STALE_CASES = [
-    ("previous credential", [dict(id=ID1, name="h1")], [], ID3, "", [ID1]),
-    ("leftovers with the host's name", [], [credential(ID1), credential(ID2, name="h2"), credential(ID3)], ID3, "", [ID1]),
-    ("previous and leftover, once each", [dict(id=ID1, name="h1")], [credential(ID1), credential(ID2)], ID3, "", [ID1, ID2]),
-    ("being deleted", [], [credential(ID1, status="DELETING")], ID3, "", []),
-    ("the kept one stays", [dict(id=ID1, name="h1")], [credential(ID2)], "", ID2, [ID1]),
-]
-
-
-@pytest.mark.parametrize("case, old, listed, new_id, kept_id, expected", STALE_CASES, ids=[row[0] for row in STALE_CASES])
-def test_replaced_credentials(case, old, listed, new_id, kept_id, expected):
-    plan = dict(old=old, kept_id=kept_id)
-    assert [item["id"] for item in engine.replaced_credentials(plan, want(), listed, new_id)] == expected
-
-
 def test_absent_per_host_deletes_its_name_and_its_certificates_credential():
     listed = [credential(ID1, name="renamed"), credential(ID2), credential(ID3, name="h2")]
     plans = engine.plan_play([("h1", want(state="absent"), held())], {}, listed, None, {})
@@ -329,3 +313,36 @@ def test_plans_do_not_change_their_inputs():
     before = copy.deepcopy((w, h, c))
     plan_one(w, h, c)
     assert (w, h, c) == before
+
+
+# certificateType as the API reports it: EC is ECDSA (OVH's control panel), missing is the API's default, unknown is kept
+CERTIFICATE_TYPE_CASES = [
+    # (case, reported, wanted, expected reason codes, warns)
+    ("same type", "ECDSA", "ECDSA", [], False),
+    ("EC is ECDSA", "EC", "ECDSA", [], False),
+    ("lower case ec", "ec", "ECDSA", [], False),
+    ("missing is the default ECDSA", None, "ECDSA", [], False),
+    ("empty is the default ECDSA", "", "ECDSA", [], False),
+    ("missing, RSA asked", None, "RSA", ["certificate_type"], False),
+    ("EC, RSA asked", "EC", "RSA", ["certificate_type"], False),
+    ("RSA, ECDSA asked", "RSA", "ECDSA", ["certificate_type"], False),
+    ("rsa in lower case", "rsa", "RSA", [], False),
+    ("nothing asked", "RSA", None, [], False),
+    ("unknown type never replaces", "ED25519", "ECDSA", [], True),
+    ("unknown type never replaces RSA either", "ED25519", "RSA", [], True),
+]
+
+
+@pytest.mark.parametrize("case, reported, wanted, codes, warns", CERTIFICATE_TYPE_CASES, ids=[row[0] for row in CERTIFICATE_TYPE_CASES])
+def test_certificate_type_rule(case, reported, wanted, codes, warns):
+    api_credential = credential(fromCSR=False, certificateType=reported)
+    assert [item["reason"] for item in engine.key_origin_drift(api_credential, False, wanted_type=wanted)] == codes
+    assert bool(engine.certificate_type_warning(api_credential)) == warns
+
+
+def test_the_role_keeps_an_ec_credential_and_warns_about_an_unknown_one():
+    assert plan_one(want(mode="per_host"), held(), credential(fromCSR=False, certificateType="EC"))["reasons"] == []
+    plan = plan_one(want(mode="per_host"), held(), credential(fromCSR=False, certificateType="X25519"))
+    assert plan["deploy"] is False and plan["changes"] is False
+    assert plan["access_warning"] is True
+    assert plan["warnings"] and "X25519" in plan["warnings"][0] and "kept" in plan["warnings"][0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
 
 import pytest
 
@@ -17,7 +18,11 @@ from ansible_collections.okms.access.plugins.module_utils._lock import (
     LockDirectoryError,
     LockTimeout,
     ensure_private_directory,
+    _alive,
+    _holder,
+    _take_for,
     exclusive_lock,
+    hold_until_exit,
     name_lock_directory,
     name_lock_path,
     pair_lock_path,
@@ -134,3 +139,48 @@ def test_ensure_private_directory_refuses_a_link_or_an_open_directory(tmp_path):
     open_dir.chmod(0o777)
     with pytest.raises(LockDirectoryError, match="writable by the group or others"):
         ensure_private_directory(str(open_dir))
+
+
+def test_a_play_lock_lasts_as_long_as_the_process_it_watches(tmp_path):
+    path = str(tmp_path / "name.lock")
+    playbook = subprocess.Popen(["sleep", "60"])
+    try:
+        holder = hold_until_exit([path, path], 1, playbook.pid, "the name")
+        with pytest.raises(LockTimeout, match="the name"):
+            with exclusive_lock(path, 0.2, "the name"):
+                pass
+        # The same playbook's next play: held already.
+        assert hold_until_exit([path], 0.2, playbook.pid, "the name") > 0
+        with pytest.raises(LockTimeout, match="another run has held the lock on the name"):
+            hold_until_exit([path], 0.2, os.getpid(), "the name")
+    finally:
+        playbook.kill()
+        playbook.wait()
+    os.waitpid(holder, 0)
+    with exclusive_lock(path, 2, "the name"):
+        pass
+
+
+def test_take_for_writes_the_pid_it_holds_for_and_knows_its_own(tmp_path):
+    path = str(tmp_path / "name.lock")
+    descriptor = _take_for(path, 1, 4242, "the name")
+    try:
+        assert _holder(descriptor) == 4242
+        assert _take_for(path, 1, 4242, "the name") is None
+        fake = FakeTime()
+        with pytest.raises(LockTimeout):
+            _take_for(path, 1, 4343, "the name", sleep=fake.sleep, monotonic=fake.monotonic)
+    finally:
+        os.close(descriptor)
+    with open(path, "w", encoding="ascii") as handle:
+        handle.write("not a pid")
+    with open(path, "rb") as handle:
+        assert _holder(handle.fileno()) is None
+
+
+def test_alive():
+    assert _alive(os.getpid())
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    assert not _alive(finished.pid)
+    assert _alive(1)
