@@ -30,6 +30,7 @@ from ansible_collections.okms.access.plugins.module_utils._client import (
 )
 from ansible_collections.okms.access.plugins.module_utils._credential import (
     CREATING,
+    DOMAINS_PATH,
     CredentialApi,
     CredentialWaitTimeout,
     days_until,
@@ -39,7 +40,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     public_key_sha256,
     utc_now,
 )
-from ansible_collections.okms.access.plugins.module_utils._files import directory_problem, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import GROUP_SECRET_MODE, SECRET_MODE, directory_problem, write_atomically
 from ansible_collections.okms.access.plugins.module_utils._journal import journal_path, read_journal, update_journal
 from ansible_collections.okms.access.plugins.module_utils._lock import (
     LockDirectoryError,
@@ -79,7 +80,6 @@ PLANS_VAR = "okms_client__plans"
 REQUEST_VAR = "okms_client__request"
 SHARED_KEY_VAR = "okms_client__shared_key"
 
-DOMAINS_PATH = "/v2/okms/resource"
 # The CA of the domain's KMIP endpoint for RSA certificates (publicRsaCA), beside the CA file, for RSA certificates only.
 RSA_CA_FILE = "ca-rsa.pem"
 FILE_OPTIONS = ("okms_client_key_file", "okms_client_cert_file", "okms_client_ca_file", "okms_client_okms_cli_config_file")
@@ -223,7 +223,7 @@ class ActionModule(PipelinedModules, ActionBase):
             renew_fraction=float(get("okms_client_renew_fraction") or 0),
             metrics_file=str(get("okms_client_metrics_file") or ""),
             owner=str(get("okms_client_owner") or ""), group=str(get("okms_client_group") or ""),
-            key_mode="0640" if get("okms_client_group") else "0600", cli=bool(get("okms_client_okms_cli_config")), paths=paths,
+            key_mode=GROUP_SECRET_MODE if get("okms_client_group") else SECRET_MODE, cli=bool(get("okms_client_okms_cli_config")), paths=paths,
             controller_key_path="%s/%s.key" % (key_dir, name) if key_dir else "", verify=bool(get("okms_client_verify")),
             verify_timeout=int(get("okms_client_verify_timeout")), wait_timeout=int(get("okms_client_wait_timeout")))
         checks = [("okms_client_okms_id", uuid_problem, want["okms_id"]),
@@ -421,7 +421,7 @@ class ActionModule(PipelinedModules, ActionBase):
         offset = api.server_clock_offset() if windows else None
         already = set(item["id"] for item in plan["delete"])
         for candidate in listed:
-            if (candidate.get("name") != name or candidate.get("status") == "DELETING" or candidate["id"] in holders
+            if (candidate.get("name") != name or candidate.get("status") == engine.DELETING or candidate["id"] in holders
                     or candidate["id"] == kept_id or candidate["id"] in already):
                 continue
             proof = lifecycle.PROOF_REPLACED if candidate["id"] in journal["retire"] else None
@@ -482,7 +482,7 @@ class ActionModule(PipelinedModules, ActionBase):
         created = self.recorded_create(api, body)
         key_pem = pem_text(created.get("privateKeyPEM") or "")
         if want["controller_key_path"]:
-            write_atomically(_ControllerFile(), key_pem.encode("ascii"), dict(path=want["controller_key_path"], mode="0600"))
+            write_atomically(_ControllerFile(), key_pem.encode("ascii"), dict(path=want["controller_key_path"], mode=SECRET_MODE))
         if want["mode"] == "shared":
             # The key goes to every host in the next step; the result is hidden like the key itself.
             return dict(changed=True, credential_id=created["id"], private_key=key_pem, _ansible_no_log=True)
@@ -651,7 +651,7 @@ class ActionModule(PipelinedModules, ActionBase):
                 continue
             seen.add(item["id"])
             others = [host for host in holders.get(item["id"], []) if host not in replacing]
-            delete, why = lifecycle.deletion(dict(item, status=item.get("status", "READY")), self.want["name"], proof, others, outside)
+            delete, why = lifecycle.deletion(dict(item, status=item.get("status", engine.READY)), self.want["name"], proof, others, outside)
             (deletions if delete else kept).append(dict(id=item["id"], name=item.get("name"), why=why))
         return deletions, kept
 

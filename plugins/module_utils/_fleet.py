@@ -19,9 +19,8 @@ import datetime
 import re
 
 from ansible_collections.okms.access.plugins.module_utils import _engine as engine
-from ansible_collections.okms.access.plugins.module_utils._credential import parse_timestamp
+from ansible_collections.okms.access.plugins.module_utils._credential import CREATING, parse_timestamp
 
-CREATING = "CREATING"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOUR_MINUTE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 # Reasons that mean the host has no working access now: a maintenance window never holds them back.

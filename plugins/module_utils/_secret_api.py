@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from ansible_collections.okms.access.plugins.module_utils._credential import DOMAINS_PATH
 from ansible_collections.okms.access.plugins.module_utils._errors import OvhApiError
 from ansible_collections.okms.access.plugins.module_utils._secret import SecretConflictError, SecretError, version_data
 
@@ -31,7 +32,7 @@ class SecretApi:
     def __init__(self, client, okms_id):
         self.client = client
         self.okms_id = okms_id
-        self.base = "/v2/okms/resource/%s/secret" % okms_id
+        self.base = "%s/%s/secret" % (DOMAINS_PATH, okms_id)
 
     def url(self, path, suffix=""):
         # OVH's own clients percent-encode the whole path, '/' included: a literal '/' would split the route.

@@ -29,6 +29,7 @@ except ImportError:
 
 from ansible_collections.okms.access.plugins.module_utils._credential import load_csr, parse_timestamp
 from ansible_collections.okms.access.plugins.module_utils._files import (
+    SECRET_MODE,
     group_id,
     numeric_mode,
     path_problem,
@@ -256,7 +257,7 @@ def _quoted_mode(number):
     digits = str(number)
     if _OCTAL_DIGITS.match(digits):
         return digits.zfill(4)
-    return "%04o" % number if 0 <= number <= 0o7777 else "0600"
+    return "%04o" % number if 0 <= number <= 0o7777 else SECRET_MODE
 
 
 def private_key_mode_problem(value):
@@ -283,7 +284,7 @@ def _meant_mode(number):
     digits = str(number)
     if _OCTAL_DIGITS.match(digits) and not int(digits, 8) & FORBIDDEN_KEY_MODE_BITS:
         return digits.zfill(4)
-    return "0600"
+    return SECRET_MODE
 
 
 def _what_mode_allows(bits):

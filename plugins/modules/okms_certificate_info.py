@@ -240,6 +240,7 @@ from ansible_collections.okms.access.plugins.module_utils._client import OvhApiE
 from ansible_collections.okms.access.plugins.module_utils._credential import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
+    DOMAINS_PATH,
     CredentialApi,
     credential_result,
     parse_timestamp,
@@ -255,7 +256,6 @@ except ImportError:
 else:
     JMESPATH_IMPORT_ERROR = None
 
-DOMAINS_PATH = "/v2/okms/resource"
 # API field -> returned field of a domain.
 DOMAIN_FIELDS = (
     ("id", "id"),

@@ -244,10 +244,9 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     read_private_key_public_der,
     validity_timestamps,
 )
-from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, remove_file, write_atomically
-from ansible_collections.okms.access.plugins.module_utils._validation import account_problems
 from ansible_collections.okms.access.plugins.module_utils._engine import renew_window_days
-from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, read_bytes, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import DIRECTORY_MODE, PUBLIC_MODE, SECRET_MODE, ensure_file, read_bytes, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._validation import account_problems
 
 try:
     from cryptography import x509
@@ -344,7 +343,7 @@ class HostFiles:
             previous = ""  # unreadable: the next success starts it again
         text = metrics.host_textfile(dict(name=spec.get("name") or "", okms_id=spec.get("okms_id") or ""), view, self.result["verify"],
                                      time.time(), previous, renewal_at)
-        write_atomically(self.module, text.encode("utf-8"), self.module.load_file_common_arguments(dict(mode="0644"), path=spec["path"]))
+        write_atomically(self.module, text.encode("utf-8"), self.module.load_file_common_arguments(dict(mode=PUBLIC_MODE), path=spec["path"]))
 
     def read_staged(self):
         """What a replacement left staged beside the pair: the public key of <key>.new, the certificate at <cert>.new."""
@@ -405,7 +404,7 @@ class HostFiles:
         path = self.paths["dir"]
         if not os.path.isdir(path):
             os.makedirs(path, 0o750)
-        self.module.set_fs_attributes_if_different(self.file_args(path, "0750"), False)
+        self.module.set_fs_attributes_if_different(self.file_args(path, DIRECTORY_MODE), False)
 
     def apply(self):
         """The new pair once it matches, then owners and modes, the CA, the okms-cli file, leftovers; then the access check."""
@@ -424,7 +423,7 @@ class HostFiles:
             changed = self.module.set_fs_attributes_if_different(self.file_args(item["path"], item["mode"]), False) or changed
         for role, content in (("ca", params["ca_pem"]), ("cli", params["cli_content"]), ("ca_rsa", params["ca_rsa_pem"])):
             if content is not None:
-                changed = ensure_file(self.module, content.encode("utf-8"), self.file_args(paths[role], "0644")) or changed
+                changed = ensure_file(self.module, content.encode("utf-8"), self.file_args(paths[role], PUBLIC_MODE)) or changed
         for path in params["remove"]:
             changed = remove_file(self.module, path) or changed
         self.result["changed"] = changed
@@ -440,7 +439,7 @@ class HostFiles:
         if certificate is None or problem or public_key_der(certificate) != staged_public:
             self.module.fail_json(msg="the new private key %s does not match the new certificate (%s); the current key and certificate "
                                       "are left in place" % (paths["key_new"], problem or "another public key"))
-        write_atomically(self.module, certificate_pem.encode("ascii"), self.file_args(paths["cert_new"], "0644"))
+        write_atomically(self.module, certificate_pem.encode("ascii"), self.file_args(paths["cert_new"], PUBLIC_MODE))
         os.replace(paths["key_new"], paths["key"])
         os.replace(paths["cert_new"], paths["cert"])
 
@@ -485,7 +484,7 @@ def main():
             paths=dict(type="dict", required=True),
             owner=dict(type="str", default=""),
             group=dict(type="str", default=""),
-            key_mode=dict(type="str", default="0600", no_log=False),
+            key_mode=dict(type="str", default=SECRET_MODE, no_log=False),
             verify_url=dict(type="str"),
             verify_timeout=dict(type="int", default=10),
             key_type=dict(type="str", default="ECDSA", choices=["ECDSA", "RSA"]),

@@ -104,12 +104,9 @@ import pwd
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, file_arguments, read_bytes
+from ansible_collections.okms.access.plugins.module_utils._files import SECRET_MODE, ensure_file, file_arguments, read_bytes
 from ansible_collections.okms.access.plugins.module_utils._secret import SecretError, file_text, select_field
 from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, file_option_errors
-
-DEFAULT_MODE = "0600"
-
 
 def file_view(path):
     """What the diff shows of a file: whether it exists, its owner, group and mode; never its content."""
@@ -170,7 +167,7 @@ def main():
         except SecretError as exc:
             module.fail_json(msg=str(exc))
     content = to_bytes(text, errors="surrogate_or_strict")
-    file_args = file_arguments(module, dest, DEFAULT_MODE)
+    file_args = file_arguments(module, dest, SECRET_MODE)
     before = file_view(dest)
     content_changes = read_bytes(dest) != content
     try:
