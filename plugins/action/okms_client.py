@@ -30,7 +30,9 @@ from ansible_collections.okms.access.plugins.module_utils._client import (
 )
 from ansible_collections.okms.access.plugins.module_utils._credential import (
     CREATING,
+    DELETING,
     DOMAINS_PATH,
+    READY,
     CredentialApi,
     CredentialWaitTimeout,
     days_until,
@@ -421,7 +423,7 @@ class ActionModule(PipelinedModules, ActionBase):
         offset = api.server_clock_offset() if windows else None
         already = set(item["id"] for item in plan["delete"])
         for candidate in listed:
-            if (candidate.get("name") != name or candidate.get("status") == engine.DELETING or candidate["id"] in holders
+            if (candidate.get("name") != name or candidate.get("status") == DELETING or candidate["id"] in holders
                     or candidate["id"] == kept_id or candidate["id"] in already):
                 continue
             proof = lifecycle.PROOF_REPLACED if candidate["id"] in journal["retire"] else None
@@ -651,7 +653,7 @@ class ActionModule(PipelinedModules, ActionBase):
                 continue
             seen.add(item["id"])
             others = [host for host in holders.get(item["id"], []) if host not in replacing]
-            delete, why = lifecycle.deletion(dict(item, status=item.get("status", engine.READY)), self.want["name"], proof, others, outside)
+            delete, why = lifecycle.deletion(dict(item, status=item.get("status", READY)), self.want["name"], proof, others, outside)
             (deletions if delete else kept).append(dict(id=item["id"], name=item.get("name"), why=why))
         return deletions, kept
 
@@ -718,12 +720,12 @@ def credential_of_public_key(api, want, public_sha256, listed):
     """The live listed credential called want's name whose certificate carries the key ``public_sha256`` (those still
     CREATING are waited for: they have no certificate yet); None when none does."""
     for index, item in enumerate(listed):
-        if item.get("name") != want["name"] or item.get("status") not in (CREATING, engine.READY):
+        if item.get("name") != want["name"] or item.get("status") not in (CREATING, READY):
             continue
         if item.get("status") == CREATING:
             item = api.wait_ready(item["id"], want["wait_timeout"]) or item
             listed[index] = dict(listed[index], **item)
-        if item.get("status") == engine.READY and certificate_public_sha256(item) == public_sha256:
+        if item.get("status") == READY and certificate_public_sha256(item) == public_sha256:
             return listed[index]
     return None
 

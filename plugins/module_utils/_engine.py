@@ -24,11 +24,10 @@ The role's data (plan_play):
 
 from __future__ import annotations
 
-from ansible_collections.okms.access.plugins.module_utils._credential import (  # the statuses are _credential's; callers read them here too
+from ansible_collections.okms.access.plugins.module_utils._credential import (  # the statuses are _credential's
     DELETING,
     ERROR,
     EXPIRED,
-    READY,
     fingerprint_sha256,
     load_certificate,
     parse_timestamp,

@@ -60,7 +60,15 @@ from ansible_collections.okms.access.plugins.module_utils._engine import (
     status_drift,
 )
 from ansible_collections.okms.access.plugins.module_utils import _lifecycle as lifecycle
-from ansible_collections.okms.access.plugins.module_utils._files import PUBLIC_MODE, SECRET_MODE, ensure_file, file_arguments, numeric_mode, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import (
+    PUBLIC_MODE,
+    SECRET_MODE,
+    ensure_file,
+    file_arguments,
+    numeric_mode,
+    remove_file,
+    write_atomically,
+)
 from ansible_collections.okms.access.plugins.module_utils._lock import (
     LockDirectoryError,
     LockTimeout,

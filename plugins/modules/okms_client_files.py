@@ -245,7 +245,15 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     validity_timestamps,
 )
 from ansible_collections.okms.access.plugins.module_utils._engine import renew_window_days
-from ansible_collections.okms.access.plugins.module_utils._files import DIRECTORY_MODE, PUBLIC_MODE, SECRET_MODE, ensure_file, read_bytes, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import (
+    DIRECTORY_MODE,
+    PUBLIC_MODE,
+    SECRET_MODE,
+    ensure_file,
+    read_bytes,
+    remove_file,
+    write_atomically,
+)
 from ansible_collections.okms.access.plugins.module_utils._validation import account_problems
 
 try:
@@ -325,6 +333,7 @@ class HostFiles:
     def check(self):
         """The owner and group, which only the host can tell exist (the role checks them before any API call)."""
         self.result["problems"] = dict(account_problems(self.params["owner"], self.params["group"], "this host"))
+
     def write_metrics(self):
         """The node_exporter text file, from the certificate in place and the access check of this run (never in check mode)."""
         spec = self.params["metrics"]

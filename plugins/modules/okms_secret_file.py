@@ -108,6 +108,7 @@ from ansible_collections.okms.access.plugins.module_utils._files import SECRET_M
 from ansible_collections.okms.access.plugins.module_utils._secret import SecretError, file_text, select_field
 from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, file_option_errors
 
+
 def file_view(path):
     """What the diff shows of a file: whether it exists, its owner, group and mode; never its content."""
     try:
