@@ -24,7 +24,7 @@ from ansible_collections.okms.access.plugins.module_utils import _fleet as fleet
 from ansible_collections.okms.access.plugins.module_utils import _metrics as metrics
 from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError, OvhConfigError, api_argument_spec, client_from_params
 from ansible_collections.okms.access.plugins.module_utils._credential import CredentialApi, utc_now
-from ansible_collections.okms.access.plugins.module_utils._files import write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import PUBLIC_MODE, write_atomically
 
 ROLE_DEFAULTS = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "client", "defaults", "main.yml")
 OPTIONS = dict(hosts=None, held_var="", window=None, name_pattern="", creating_timeout=60, prune_orphans=False,
@@ -150,7 +150,7 @@ class ActionModule(ActionBase):
             result["table"].append("pruned: %d orphans%s" % (len(pruned), " would be deleted (check mode)" if self._task.check_mode else " deleted"))
         if self.options["metrics_file"] and not self._task.check_mode:
             text = metrics.fleet_textfile(domains, statuses, found, now)
-            write_atomically(_ControllerFile(), text.encode("utf-8"), dict(path=self.options["metrics_file"], mode="0644"))
+            write_atomically(_ControllerFile(), text.encode("utf-8"), dict(path=self.options["metrics_file"], mode=PUBLIC_MODE))
         return result
 
     def prune(self, api, orphans):

@@ -32,6 +32,9 @@ from ansible_collections.okms.access.plugins.module_utils._client import (
 )
 from ansible_collections.okms.access.plugins.module_utils._credential import (
     CREATING,
+    DELETING,
+    DOMAINS_PATH,
+    READY,
     CredentialApi,
     CredentialWaitTimeout,
     days_until,
@@ -41,7 +44,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     public_key_sha256,
     utc_now,
 )
-from ansible_collections.okms.access.plugins.module_utils._files import write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import GROUP_SECRET_MODE, SECRET_MODE, directory_problem, write_atomically
 from ansible_collections.okms.access.plugins.module_utils._journal import journal_path, read_journal, update_journal
 from ansible_collections.okms.access.plugins.module_utils._lock import (
     LockDirectoryError,
@@ -58,9 +61,14 @@ from ansible_collections.okms.access.plugins.module_utils._validation import (
     name_problem,
     non_negative_problem,
     positive_problem,
+    renewal_window_problem,
+    rsa_key_size_problem,
+    same_name_problems,
     uuid_problem,
     validity_problem,
 )
+from ansible_collections.okms.access.plugins.plugin_utils._collection import version_environment
+from ansible_collections.okms.access.plugins.plugin_utils._pipelining import PipelinedModules
 
 try:
     from ansible.template import trust_as_template
@@ -76,12 +84,22 @@ PLANS_VAR = "okms_client__plans"
 REQUEST_VAR = "okms_client__request"
 SHARED_KEY_VAR = "okms_client__shared_key"
 
-DOMAINS_PATH = "/v2/okms/resource"
 # The CA of the domain's KMIP endpoint for RSA certificates (publicRsaCA), beside the CA file, for RSA certificates only.
 RSA_CA_FILE = "ca-rsa.pem"
 FILE_OPTIONS = ("okms_client_key_file", "okms_client_cert_file", "okms_client_ca_file", "okms_client_okms_cli_config_file")
 MODULE = "okms.access.okms_client_files"
-STEPS = ("check", "start", "read", "plan", "request", "apply", "cleanup")
+# The step protocol with the role's tasks/main.yml (and tasks/changes.yml, which it includes), defined here once: the
+# tasks of this action in their order, each with the variable its result is registered in (None: not registered) and
+# where it runs - "host" (each host), "play" (run_once) or "shared" (run_once in the shared mode). The slurp task between
+# request and apply registers SHARED_KEY_VAR. test_okms_client.py checks the task files against it, and its play runner
+# runs them itself.
+TASKS = (("check", WANT_VAR, "host"), ("start", START_VAR, "play"), ("read", HELD_VAR, "host"), ("plan", PLANS_VAR, "play"),
+         ("request", REQUEST_VAR, "shared"), ("apply", None, "host"), ("apply", None, "host"), ("cleanup", None, "shared"))
+STEPS = tuple(dict.fromkeys(step for step, dummy, dummy in TASKS))
+# The keys of a host's plan (PLANS_VAR) that the tasks' when: conditions and vars/main.yml read: every plan of the
+# present state has them all, a plan of the absent state those of ABSENT_PLAN_KEYS (its when: conditions default the others).
+PLAN_KEYS = ("act", "issue", "deploy", "changes", "access_failed", "access_warning", "cleanup", "copy_from")
+ABSENT_PLAN_KEYS = ("act", "changes")
 # The strategies that run a task on every host of the batch before the next task (the once-per-play steps need that).
 LINEAR_STRATEGIES = ("linear", "ansible.builtin.linear", "debug", "ansible.builtin.debug")
 
@@ -95,7 +113,8 @@ class _ControllerFile:
         return changed
 
 
-class ActionModule(ActionBase):
+class ActionModule(PipelinedModules, ActionBase):
+    # Its module runs carry keys (key_pem): pipelined, never written to a file on the host (plugin_utils/_pipelining.py).
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("step",) + tuple(api_argument_spec()))
 
@@ -182,7 +201,7 @@ class ActionModule(ActionBase):
 
     def environment(self):
         """The controller's environment with the task's ``environment:`` keyword over it, where OVH_* values may come from."""
-        environ = dict(os.environ)
+        environ = dict(os.environ, **version_environment())
         for item in self._task.environment or []:
             environ.update((str(key), str(value)) for key, value in (self._templar.template(item) or {}).items())
         return environ
@@ -221,13 +240,17 @@ class ActionModule(ActionBase):
     # Steps
 
     def step_check(self):
-        """The host's variables, checked and resolved before any API call."""
+        """The host's variables, checked and resolved before any API call; the owner and group on the host (one module
+        run, only when they are set)."""
         strategy = self.strategy()
         if strategy not in LINEAR_STRATEGIES:
             raise AnsibleActionFail("the role okms.access.client needs the linear strategy, the play runs with strategy %r: its steps that "
                                     "run once for the play read what every host of the batch registered before, which the %s strategy "
                                     "does not wait for. Set strategy: linear on the play (serial: batches work)" % (strategy, strategy))
         want, problems = self.resolve_variables()
+        if not problems and (want["owner"] or want["group"]):
+            found = self.module(action="check", paths=want["paths"], owner=want["owner"], group=want["group"])["problems"]
+            problems = ["okms_client_%s: %s" % (option, problem) for option, problem in sorted(found.items())]
         if problems:
             raise AnsibleActionFail("%s: %s" % (self.host, "; ".join(problems)))
         return dict(changed=False, want=want)
@@ -256,7 +279,7 @@ class ActionModule(ActionBase):
             renew_fraction=float(get("okms_client_renew_fraction") or 0),
             metrics_file=str(get("okms_client_metrics_file") or ""),
             owner=str(get("okms_client_owner") or ""), group=str(get("okms_client_group") or ""),
-            key_mode="0640" if get("okms_client_group") else "0600", cli=bool(get("okms_client_okms_cli_config")), paths=paths,
+            key_mode=GROUP_SECRET_MODE if get("okms_client_group") else SECRET_MODE, cli=bool(get("okms_client_okms_cli_config")), paths=paths,
             controller_key_path="%s/%s.key" % (key_dir, name) if key_dir else "", verify=bool(get("okms_client_verify")),
             verify_timeout=int(get("okms_client_verify_timeout")), wait_timeout=int(get("okms_client_wait_timeout")))
         checks = [("okms_client_okms_id", uuid_problem, want["okms_id"]),
@@ -279,7 +302,7 @@ class ActionModule(ActionBase):
                             "--collector.textfile.directory, or \"\" for none" % want["metrics_file"])
         problems += ["%s: %r is not a file name; give a name without \"/\", the file goes into okms_client_dir" % (option, value)
                      for option, value in names.items() if "/" in value or value in ("", ".", "..")]
-        return want, problems
+        return want, problems + file_problems(want, names)
 
     def step_start(self):
         """Once per play: the play's variables together, then one authentication and, with state=present, the domain."""
@@ -479,8 +502,11 @@ class ActionModule(ActionBase):
         windows = [entry for entry in journal["creates"] if not entry.get("id")]
         offset = api.server_clock_offset() if windows else None
         already = set(item["id"] for item in plan["delete"])
+        # A host that lost its certificate still holds the key of its credential, which a new one replaces when it issues.
+        held_keys = set(held["key_public_sha256"] for host, want, held in hosts if want["name"] == name and held.get("key_public_sha256"))
+        replaced = any(plans["hosts"][host]["issue"] for host in name_hosts)
         for candidate in listed:
-            if (candidate.get("name") != name or candidate.get("status") == "DELETING" or candidate["id"] in holders
+            if (candidate.get("name") != name or candidate.get("status") == DELETING or candidate["id"] in holders
                     or candidate["id"] == kept_id or candidate["id"] in already):
                 continue
             proof = lifecycle.PROOF_REPLACED if candidate["id"] in journal["retire"] else None
@@ -489,7 +515,9 @@ class ActionModule(ActionBase):
                 proof = proof or lifecycle.ownership_proof(candidate, None, set(), window, True, recorded)
             if proof is None and candidate["id"] in recorded:
                 proof = lifecycle.PROOF_RECORDED
-            what, why = lifecycle.leftover(proof, key_held=False, adopted_already=False)
+            if proof is None and certificate_public_sha256(candidate) in held_keys:
+                proof = lifecycle.PROOF_KEY
+            what, why = lifecycle.leftover(proof, key_held=False, adopted_already=False, replaced=replaced)
             if what == lifecycle.DELETE:
                 plan["delete"].append(dict(id=candidate["id"], name=name, proof=proof, why=why))
             else:
@@ -554,7 +582,7 @@ class ActionModule(ActionBase):
         created = self.recorded_create(api, body)
         key_pem = pem_text(created.get("privateKeyPEM") or "")
         if want["controller_key_path"]:
-            write_atomically(_ControllerFile(), key_pem.encode("ascii"), dict(path=want["controller_key_path"], mode="0600"))
+            write_atomically(_ControllerFile(), key_pem.encode("ascii"), dict(path=want["controller_key_path"], mode=SECRET_MODE))
         if want["mode"] == "shared":
             # The key goes to every host in the next step; the result is hidden like the key itself.
             return dict(changed=True, credential_id=created["id"], private_key=key_pem, _ansible_no_log=True)
@@ -668,7 +696,9 @@ class ActionModule(ActionBase):
             result.setdefault("warnings", []).append("%s (credential %s): %s" % (self.host, credential_id, verify["warning"]))
 
     def absent(self, plan):
-        deletions, kept = self.sift([(item, lifecycle.PROOF_ASKED) for item in plan["delete"]], [self.host])
+        # In shared mode every host of the batch gives the credential up: only hosts outside the run keep it.
+        leaving = self.batch() if self.want["mode"] == "shared" else [self.host]
+        deletions, kept = self.sift([(item, lifecycle.PROOF_ASKED) for item in plan["delete"]], leaving)
         result = dict(changed=bool(deletions) or bool(plan["remove"] or plan["remove_dir"]),
                       deleted=[item["id"] for item in deletions], deletions=deletions, removed=plan["remove"])
         self.report_kept(kept, result)
@@ -724,7 +754,7 @@ class ActionModule(ActionBase):
                 continue
             seen.add(item["id"])
             others = [host for host in holders.get(item["id"], []) if host not in replacing]
-            delete, why = lifecycle.deletion(dict(item, status=item.get("status", "READY")), self.want["name"], proof, others, outside)
+            delete, why = lifecycle.deletion(dict(item, status=item.get("status", READY)), self.want["name"], proof, others, outside)
             (deletions if delete else kept).append(dict(id=item["id"], name=item.get("name"), why=why))
         return deletions, kept
 
@@ -803,14 +833,37 @@ def credential_of_public_key(api, want, public_sha256, listed):
     """The live listed credential called want's name whose certificate carries the key ``public_sha256`` (those still
     CREATING are waited for: they have no certificate yet); None when none does."""
     for index, item in enumerate(listed):
-        if item.get("name") != want["name"] or item.get("status") not in (CREATING, engine.READY):
+        if item.get("name") != want["name"] or item.get("status") not in (CREATING, READY):
             continue
         if item.get("status") == CREATING:
             item = api.wait_ready(item["id"], want["wait_timeout"]) or item
             listed[index] = dict(listed[index], **item)
-        if item.get("status") == engine.READY and certificate_public_sha256(item) == public_sha256:
+        if item.get("status") == READY and certificate_public_sha256(item) == public_sha256:
             return listed[index]
     return None
+
+
+def file_problems(want, names):
+    """Variables that would make one file overwrite another, or a key that could not be written where asked."""
+    problems = same_name_problems(list(names.items()) + [
+        ("the staged key (okms_client_key_file + .new)", names["okms_client_key_file"] + ".new"),
+        ("the staged certificate (okms_client_cert_file + .new)", names["okms_client_cert_file"] + ".new"),
+        ("the RSA CA file", RSA_CA_FILE)])
+    if want["state"] != "present":
+        return problems
+    if want["certificate_type"] == "RSA" and want["mode"] == "csr":
+        problem = rsa_key_size_problem(want["rsa_key_size"])
+        problems += ["okms_client_rsa_key_size: " + problem] if problem else []
+    problem = renewal_window_problem(want["renew_before_days"], want["validity"], "okms_client_validity")
+    problems += ["okms_client_renew_before_days: " + problem] if problem else []
+    if want["controller_key_path"] and want["mode"] != "csr":
+        # Found now, not once the API made a key that only this copy and the host would hold.
+        problem = directory_problem(want["controller_key_path"])
+        key_dir = os.path.dirname(want["controller_key_path"])
+        if not problem and not os.access(key_dir, os.W_OK | os.X_OK):
+            problem = "the controller's user (uid %d) cannot write to %s; give a directory it can write to" % (os.geteuid(), key_dir)
+        problems += ["okms_client_controller_key_dir: " + problem] if problem else []
+    return problems
 
 
 def with_expiry(credential, now):

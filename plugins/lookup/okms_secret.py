@@ -67,9 +67,12 @@ from ansible_collections.okms.access.plugins.module_utils._client import (
     OvhConfigError,
     api_argument_spec,
     client_from_params,
+    user_agent_of,
 )
-from ansible_collections.okms.access.plugins.module_utils._secret import SecretApi, SecretError, path_problem, select_field
+from ansible_collections.okms.access.plugins.module_utils._secret import SecretError, path_problem, select_field
+from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi
 from ansible_collections.okms.access.plugins.module_utils._validation import input_errors
+from ansible_collections.okms.access.plugins.plugin_utils._collection import version_environment
 
 
 class LookupModule(LookupBase):
@@ -85,7 +88,7 @@ class LookupModule(LookupBase):
         if not HAS_REQUESTS:
             raise AnsibleLookupError("okms.access.okms_secret needs the Python library requests on the controller")
         try:
-            api = SecretApi(client_from_params(params), okms_id)
+            api = SecretApi(client_from_params(params, user_agent=user_agent_of(version_environment())), okms_id)
             return [select_field(api.read_data(term, version), field, "secret %r" % term) for term in terms]
         except (OvhConfigError, OvhApiError, SecretError) as exc:
             raise AnsibleLookupError("okms.access.okms_secret: %s" % exc) from None

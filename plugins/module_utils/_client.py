@@ -46,9 +46,14 @@ else:
 
 HAS_REQUESTS = requests is not None
 
-# Keep equal to galaxy.yml's version (a unit test checks it): modules run without galaxy.yml at hand.
-COLLECTION_VERSION = "0.1.0"
-USER_AGENT = "okms.access/" + COLLECTION_VERSION
+# The collection's version, which only galaxy.yml holds (MANIFEST.json once built): a module runs without either at hand,
+# so the collection's action plugins pass it in this environment variable (plugins/plugin_utils/_collection.py).
+VERSION_VARIABLE = "OKMS_ACCESS_VERSION"
+
+
+def user_agent_of(environ):
+    return "okms.access/" + (environ.get(VERSION_VARIABLE) or "unknown")
+
 
 ENDPOINTS = {
     "ovh-eu": "https://eu.api.ovh.com/1.0",
@@ -396,8 +401,9 @@ class OvhApiClient:
     backoff_base = 0.5
     backoff_cap = 10.0
 
-    def __init__(self, config, session=None, sleep=time.sleep, clock=time.time, rand=random.random):
+    def __init__(self, config, session=None, sleep=time.sleep, clock=time.time, rand=random.random, user_agent=None):
         self.config = config
+        self.user_agent = user_agent or user_agent_of(os.environ)
         self._session = requests.Session() if session is None else session
         self._sleep = sleep
         self._clock = clock
@@ -527,7 +533,7 @@ class OvhApiClient:
         return dict(timeout=self.config.request_timeout, verify=verify)
 
     def _api_headers(self, method, url, data, extra_headers):
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
         headers.update(extra_headers or {})
@@ -610,7 +616,7 @@ class OvhApiClient:
         """Server clock minus local clock, fetched once: signatures must carry the server's time."""
         if self._time_delta is None:
             url = self.base_url + "/auth/time"
-            headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "X-Ovh-Application": self.config.values["application_key"]}
+            headers = {"User-Agent": self.user_agent, "Accept": "application/json", "X-Ovh-Application": self.config.values["application_key"]}
             response, attempts = self._send_with_retries(
                 "GET", "/auth/time", lambda: self._session.request("GET", url, headers=headers, **self._transport_options()), True)
             server_time = _json_body_or_none(response) if response.ok else None
@@ -641,7 +647,7 @@ class OvhApiClient:
             return self._session.request(
                 "POST", url, data={"grant_type": "client_credentials", "scope": "all"},
                 auth=(values["client_id"], values["client_secret"]),
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"}, **self._transport_options())
+                headers={"User-Agent": self.user_agent, "Accept": "application/json"}, **self._transport_options())
 
         # Asking for a token creates nothing, so it is retried like an idempotent call.
         response, attempts = self._send_with_retries("POST", url, send, True)
@@ -658,6 +664,7 @@ class OvhApiClient:
 
 def client_from_params(params, environ=None, config_files=None, **client_options):
     """An OvhApiClient for module params; raises OvhConfigError before any request."""
+    client_options.setdefault("user_agent", user_agent_of(os.environ if environ is None else environ))
     return OvhApiClient(resolve_config(params, environ=environ, config_files=config_files), **client_options)
 
 

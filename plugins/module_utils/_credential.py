@@ -33,6 +33,8 @@ else:
 
 from ansible_collections.okms.access.plugins.module_utils._errors import OvhApiError
 
+# The API's KMS domains (OVH API v2), under which their credentials and secrets are.
+DOMAINS_PATH = "/v2/okms/resource"
 READY = "READY"
 CREATING = "CREATING"
 DELETING = "DELETING"
@@ -238,7 +240,7 @@ class CredentialApi:
     def __init__(self, client, okms_id, sleep=time.sleep, monotonic=time.monotonic, wallclock=time.time):
         self.client = client
         self.okms_id = okms_id
-        self.path = "/v2/okms/resource/%s/credential" % okms_id
+        self.path = "%s/%s/credential" % (DOMAINS_PATH, okms_id)
         self._sleep = sleep
         self._monotonic = monotonic
         self._wallclock = wallclock

@@ -24,15 +24,17 @@ The role's data (plan_play):
 
 from __future__ import annotations
 
-from ansible_collections.okms.access.plugins.module_utils._credential import fingerprint_sha256, load_certificate, parse_timestamp, pem_text
+from ansible_collections.okms.access.plugins.module_utils._credential import (  # the statuses are _credential's
+    DELETING,
+    ERROR,
+    EXPIRED,
+    fingerprint_sha256,
+    load_certificate,
+    parse_timestamp,
+    pem_text,
+)
+from ansible_collections.okms.access.plugins.module_utils._files import DIRECTORY_MODE, PUBLIC_MODE
 
-READY = "READY"
-DELETING = "DELETING"
-ERROR = "ERROR"
-EXPIRED = "EXPIRED"
-
-CERTIFICATE_MODE = "0644"
-DIRECTORY_MODE = "0750"
 FILE_ROLES = ("dir", "key", "cert", "ca", "cli", "key_new", "cert_new", "ca_rsa")
 
 # What regenerate= makes of the differences (decide_replacement)
@@ -248,13 +250,13 @@ def file_changes(want, held, ca_checksum, cli_checksum, deploy):
     directory = files.get("dir")
     changes = dict(
         fix_dir=directory is None or not directory["isdir"] or attributes_differ(want, directory, DIRECTORY_MODE),
-        write_ca=content_differs(files.get("ca"), ca_checksum) or attributes_differ(want, files.get("ca"), CERTIFICATE_MODE),
-        write_cli=want["cli"] and (content_differs(files.get("cli"), cli_checksum) or attributes_differ(want, files.get("cli"), CERTIFICATE_MODE)),
+        write_ca=content_differs(files.get("ca"), ca_checksum) or attributes_differ(want, files.get("ca"), PUBLIC_MODE),
+        write_cli=want["cli"] and (content_differs(files.get("cli"), cli_checksum) or attributes_differ(want, files.get("cli"), PUBLIC_MODE)),
         remove=[paths[role] for role in ("key_new", "cert_new") if files.get(role) is not None],
         attrs=[],
     )
     if not deploy:
-        for role, mode in (("key", want["key_mode"]), ("cert", CERTIFICATE_MODE)):
+        for role, mode in (("key", want["key_mode"]), ("cert", PUBLIC_MODE)):
             if files.get(role) is not None and attributes_differ(want, files[role], mode):
                 changes["attrs"].append(dict(path=paths[role], mode=mode))
     return changes
@@ -265,7 +267,7 @@ def rsa_ca_changes(want, held, ca_rsa_checksum):
     removed otherwise (a host that moved to ECDSA keeps no stale RSA CA)."""
     seen = held["files"].get("ca_rsa")
     if want["certificate_type"] == "RSA" and ca_rsa_checksum:
-        return dict(write_ca_rsa=content_differs(seen, ca_rsa_checksum) or attributes_differ(want, seen, CERTIFICATE_MODE), remove=[])
+        return dict(write_ca_rsa=content_differs(seen, ca_rsa_checksum) or attributes_differ(want, seen, PUBLIC_MODE), remove=[])
     return dict(write_ca_rsa=False, remove=[want["paths"]["ca_rsa"]] if seen is not None else [])
 
 

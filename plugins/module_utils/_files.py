@@ -31,6 +31,13 @@ import stat
 
 _OCTAL_MODE = re.compile(r"^0?[0-7]{3,4}$")
 
+# The modes of the files the collection writes, each defined here only: private keys and secret files, a private key
+# that its group reads, public files (certificates, CA, okms-cli configuration, metrics), the role's directory.
+SECRET_MODE = "0600"
+GROUP_SECRET_MODE = "0640"
+PUBLIC_MODE = "0644"
+DIRECTORY_MODE = "0750"
+
 # File types that are never written to nor read from: opening a FIFO blocks until a writer appears.
 _SPECIAL_FILE_TYPES = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),

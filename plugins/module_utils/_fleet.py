@@ -19,9 +19,8 @@ import datetime
 import re
 
 from ansible_collections.okms.access.plugins.module_utils import _engine as engine
-from ansible_collections.okms.access.plugins.module_utils._credential import parse_timestamp
+from ansible_collections.okms.access.plugins.module_utils._credential import CREATING, DELETING, ERROR, EXPIRED, READY, parse_timestamp
 
-CREATING = "CREATING"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOUR_MINUTE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 # Reasons that mean the host has no working access now: a maintenance window never holds them back.
@@ -73,7 +72,7 @@ def window_state(window, now):
 # One host
 
 def live(credentials):
-    return [item for item in credentials if item.get("status") != engine.DELETING]
+    return [item for item in credentials if item.get("status") != DELETING]
 
 
 def credential_of_name(named):
@@ -81,7 +80,7 @@ def credential_of_name(named):
     candidates = live(named)
     if not candidates:
         return None
-    ready = [item for item in candidates if item.get("status") == engine.READY]
+    ready = [item for item in candidates if item.get("status") == READY]
     return max(ready or candidates, key=lambda item: (item.get("expiredAt") or "", item.get("createdAt") or ""))
 
 
@@ -137,8 +136,8 @@ def findings(statuses, listed, held_ids, name_pattern, creating_minutes, now):
         orphans=_ids(item for item in in_scope if item.get("name") not in host_names and item["id"] not in held_ids),
         expiring=[_host_view(status) for status in statuses
                   if any(item["reason"] in ("renew_before_days", "renew_fraction") for item in status["reasons"])],
-        expired=_ids(item for item in in_scope if item.get("status") == engine.EXPIRED),
-        error=_ids(item for item in in_scope if item.get("status") == engine.ERROR),
+        expired=_ids(item for item in in_scope if item.get("status") == EXPIRED),
+        error=_ids(item for item in in_scope if item.get("status") == ERROR),
         stuck_creating=_ids(item for item in in_scope if item.get("status") == CREATING and _created_before(item, creating_limit)),
         duplicates=[dict(name=name, ids=sorted(item["id"] for item in items)) for name, items in sorted(by_name.items(), key=lambda pair: str(pair[0]))
                     if len(items) > 1],

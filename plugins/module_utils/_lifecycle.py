@@ -155,12 +155,13 @@ def ownership_proof(candidate, csr_public_der, held_public_ders, window, name_lo
     return PROOF_WINDOW if window[0] <= created_at <= window[1] else None
 
 
-def leftover(proof, key_held, adopted_already):
+def leftover(proof, key_held, adopted_already, replaced=False):
     """(what, why) to do with a credential a lost create call or a crashed run may have left: adopt, delete, keep or report.
 
     ``key_held``: its private key is on disk (staged or in place), so it can be used; ``adopted_already``: one credential
-    was adopted already (one credential per name). A credential whose key exists nowhere is useless: it is deleted when
-    it is provably ours, reported otherwise.
+    was adopted already (one credential per name); ``replaced``: this run gives the name a new credential and key (a
+    credential carrying the key we hold then goes with that key). A credential whose key exists nowhere is useless: it
+    is deleted when it is provably ours, reported otherwise.
     """
     if proof is None:
         return REPORT, "nothing proves it is ours: reported as a possible orphan, never deleted"
@@ -171,6 +172,8 @@ def leftover(proof, key_held, adopted_already):
             return REPORT, "another credential was adopted already: this one, ours too, is a duplicate to delete by hand"
         return ADOPT, "its private key is on disk: it is adopted instead of creating another"
     if proof == PROOF_KEY:
+        if replaced:
+            return DELETE, "it carries the key we hold, which the new credential's key replaces"
         return KEEP, "it carries a key we hold"
     return DELETE, "its private key exists nowhere (%s): nothing can ever use it" % {
         PROOF_WINDOW: "an API-key credential created by our create call whose answer was lost",

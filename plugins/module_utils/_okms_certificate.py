@@ -60,7 +60,15 @@ from ansible_collections.okms.access.plugins.module_utils._engine import (
     status_drift,
 )
 from ansible_collections.okms.access.plugins.module_utils import _lifecycle as lifecycle
-from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, file_arguments, numeric_mode, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import (
+    PUBLIC_MODE,
+    SECRET_MODE,
+    ensure_file,
+    file_arguments,
+    numeric_mode,
+    remove_file,
+    write_atomically,
+)
 from ansible_collections.okms.access.plugins.module_utils._lock import (
     LockDirectoryError,
     LockTimeout,
@@ -93,7 +101,7 @@ class OkmsCertificate(OkmsModuleBase):
         csr=dict(type="str"),
         csr_path=dict(type="path"),
         private_key_path=dict(type="path", no_log=False),
-        private_key_mode=dict(type="raw", default="0600", no_log=False),
+        private_key_mode=dict(type="raw", default=SECRET_MODE, no_log=False),
         certificate_path=dict(type="path"),
         regenerate=dict(type="str", default="fail", choices=["never", "fail", "on_drift", "always"]),
         renew_before_days=dict(type="int", default=0),
@@ -632,7 +640,7 @@ class OkmsCertificate(OkmsModuleBase):
         return file_args
 
     def certificate_file_args(self):
-        return file_arguments(self.module, self.params["certificate_path"], "0644")
+        return file_arguments(self.module, self.params["certificate_path"], PUBLIC_MODE)
 
     def deploy_files(self, credential):
         """Write the certificate (once issued) and settle the key file's owner, group and mode.

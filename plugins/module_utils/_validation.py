@@ -29,6 +29,7 @@ except ImportError:
 
 from ansible_collections.okms.access.plugins.module_utils._credential import load_csr, parse_timestamp
 from ansible_collections.okms.access.plugins.module_utils._files import (
+    SECRET_MODE,
     group_id,
     numeric_mode,
     path_problem,
@@ -129,6 +130,35 @@ def timestamp_problem(value):
     return None
 
 
+def rsa_key_size_problem(bits):
+    """Problem of the size of an RSA key made on a host (the same floor as csr_key_problem's)."""
+    if bits < RSA_MIN_BITS:
+        return "%d bits is too weak; use at least %d (e.g. 2048, 3072 or 4096)" % (bits, RSA_MIN_BITS)
+    return None
+
+
+def renewal_window_problem(renew_before_days, validity, validity_option):
+    """Problem of a renewal window that a new certificate is already in: each run would replace the credential."""
+    if renew_before_days and renew_before_days >= validity:
+        example = " (e.g. %d)" % (validity // 4) if validity >= 4 else ""
+        return ("%d is not less than %s (%d): every new certificate would be due for renewal at once, and each run would "
+                "replace it; use fewer days than %s%s, or 0 to turn renewal off"
+                % (renew_before_days, validity_option, validity, validity_option, example))
+    return None
+
+
+def same_name_problems(names):
+    """Problems of [(option, file name)] of files in one directory where two options give one name (one would overwrite
+    the other: a certificate written over its private key)."""
+    problems, seen = [], {}
+    for option, name in names:
+        if name in seen:
+            problems.append("%s and %s both name the file %s; give each file its own name" % (seen[name], option, quote(name)))
+        else:
+            seen[name] = option
+    return problems
+
+
 def file_path_problem(path):
     """Problem of a path the module writes or reads a key or certificate at (see _files.path_problem())."""
     if os.path.basename(path) in ("", ".", ".."):
@@ -177,25 +207,57 @@ def managed_file_errors(params):
     return errors + same_file_problems(paths)
 
 
+def account_problems(owner, group, where="the machine running the module"):
+    """[(option, problem)] of an owner or group (None or "" = not set) that does not exist where the files are written."""
+    problems = []
+    for option, value, lookup, what in (("owner", owner, user_id, "user"), ("group", group, group_id, "group")):
+        if value is None or value == "":
+            continue
+        try:
+            lookup(value)
+        except KeyError:
+            problems.append((option, "no %s %s exists on %s; create it first, or give an existing %s name or id"
+                             % (what, quote(value), where, what)))
+    return problems
+
+
 def file_option_errors(params):
     """Problems of the file options (owner, group, mode, private_key_mode), found before a key exists to be written."""
-    errors = []
-    for option, lookup, what in (("owner", user_id, "user"), ("group", group_id, "group")):
-        if params.get(option) is not None:
-            try:
-                lookup(params[option])
-            except KeyError:
-                errors.append("%s: no %s %s exists on the machine running the module; give an existing %s name or id"
-                              % (option, what, quote(params[option]), what))
+    errors = ["%s: %s" % problem for problem in account_problems(params.get("owner"), params.get("group"))]
     mode = params.get("mode")
-    if mode is not None and numeric_mode(mode) is None and not _SYMBOLIC_MODE.match(str(mode)):
-        errors.append("mode: %s is not a file mode; use an octal string such as '0644' or a symbolic mode such as 'u=rw,go=r'" % quote(mode))
+    if mode is not None:
+        problem = file_mode_problem(mode)
+        if problem:
+            errors.append("mode: " + problem)
     key_mode = params.get("private_key_mode")
     if key_mode is not None:
         problem = private_key_mode_problem(key_mode)
         if problem:
             errors.append("private_key_mode: " + problem)
     return errors
+
+
+def file_mode_problem(value):
+    """Problem of a file's mode option: a quoted octal string ('0644', '644') or a symbolic mode ('u=rw,go=r').
+
+    A number is refused: it is what YAML made of an unquoted mode, and it is ambiguous - 0600 is read as octal (384, mode
+    0600) but 600 as decimal (mode 1130, with the sticky bit). The message gives the quoted string to write instead.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ("the unquoted number %d is ambiguous: YAML reads 600 as the decimal number 600 (mode 1130) and 0600 as 384 "
+                "(mode 0600); quote it: %s" % (value, quote(_quoted_mode(value))))
+    if not isinstance(value, str) or (numeric_mode(value) is None and not _SYMBOLIC_MODE.match(value)):
+        return "%s is not a file mode; use an octal string such as '0644' or a symbolic mode such as 'u=rw,go=r'" % quote(value)
+    return None
+
+
+def _quoted_mode(number):
+    """The string a refused number most likely stood for: its digits when they are octal (600 -> '0600'), else the number
+    in octal (384, YAML's 0600 -> '0600')."""
+    digits = str(number)
+    if _OCTAL_DIGITS.match(digits):
+        return digits.zfill(4)
+    return "%04o" % number if 0 <= number <= 0o7777 else SECRET_MODE
 
 
 def private_key_mode_problem(value):
@@ -222,7 +284,7 @@ def _meant_mode(number):
     digits = str(number)
     if _OCTAL_DIGITS.match(digits) and not int(digits, 8) & FORBIDDEN_KEY_MODE_BITS:
         return digits.zfill(4)
-    return "0600"
+    return SECRET_MODE
 
 
 def _what_mode_allows(bits):

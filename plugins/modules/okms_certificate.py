@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - okms.access.credential
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full

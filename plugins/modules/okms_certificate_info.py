@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - okms.access.api
   - okms.access.credential
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full
@@ -242,6 +243,7 @@ from ansible_collections.okms.access.plugins.module_utils._client import OvhApiE
 from ansible_collections.okms.access.plugins.module_utils._credential import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
+    DOMAINS_PATH,
     CredentialApi,
     credential_result,
     parse_timestamp,
@@ -257,7 +259,6 @@ except ImportError:
 else:
     JMESPATH_IMPORT_ERROR = None
 
-DOMAINS_PATH = "/v2/okms/resource"
 # API field -> returned field of a domain.
 DOMAIN_FIELDS = (
     ("id", "id"),

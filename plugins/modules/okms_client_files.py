@@ -21,6 +21,7 @@ description:
   - O(action=apply) puts a new certificate and the staged key in place once they match, fixes owners and modes, writes the
     CA and okms-cli files, removes leftovers, then checks the access over mutual TLS.
   - O(action=remove) removes the files, and the directory once it is empty.
+  - O(action=check) reports an O(owner) or O(group) that does not exist on the host; it changes nothing.
   - Private keys never appear in its results.
 author:
   - okms.access contributors (@okms-access)
@@ -39,7 +40,7 @@ options:
   action:
     description: What to do.
     type: str
-    choices: [read, stage, apply, remove]
+    choices: [read, stage, apply, remove, check]
     required: true
   paths:
     description:
@@ -193,6 +194,10 @@ certificate_problem:
   description: Why the certificate cannot be used.
   returned: action is read
   type: str
+problems:
+  description: Per option (C(owner), C(group)), why it cannot be used on the host; empty when both can.
+  returned: action is check
+  type: dict
 staged_key_public_sha256:
   description: SHA-256 of the public key of the staged key (C(null) without one).
   returned: action is read
@@ -240,7 +245,16 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     validity_timestamps,
 )
 from ansible_collections.okms.access.plugins.module_utils._engine import renew_window_days
-from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, read_bytes, remove_file, write_atomically
+from ansible_collections.okms.access.plugins.module_utils._files import (
+    DIRECTORY_MODE,
+    PUBLIC_MODE,
+    SECRET_MODE,
+    ensure_file,
+    read_bytes,
+    remove_file,
+    write_atomically,
+)
+from ansible_collections.okms.access.plugins.module_utils._validation import account_problems
 
 try:
     from cryptography import x509
@@ -316,6 +330,10 @@ class HostFiles:
         if self.can_verify():
             self.result["verify"] = verify(self.params["verify_url"], self.paths, self.params["verify_timeout"])
 
+    def check(self):
+        """The owner and group, which only the host can tell exist (the role checks them before any API call)."""
+        self.result["problems"] = dict(account_problems(self.params["owner"], self.params["group"], "this host"))
+
     def write_metrics(self):
         """The node_exporter text file, from the certificate in place and the access check of this run (never in check mode)."""
         spec = self.params["metrics"]
@@ -334,7 +352,7 @@ class HostFiles:
             previous = ""  # unreadable: the next success starts it again
         text = metrics.host_textfile(dict(name=spec.get("name") or "", okms_id=spec.get("okms_id") or ""), view, self.result["verify"],
                                      time.time(), previous, renewal_at)
-        write_atomically(self.module, text.encode("utf-8"), self.module.load_file_common_arguments(dict(mode="0644"), path=spec["path"]))
+        write_atomically(self.module, text.encode("utf-8"), self.module.load_file_common_arguments(dict(mode=PUBLIC_MODE), path=spec["path"]))
 
     def read_staged(self):
         """What a replacement left staged beside the pair: the public key of <key>.new, the certificate at <cert>.new."""
@@ -397,7 +415,7 @@ class HostFiles:
         path = self.paths["dir"]
         if not os.path.isdir(path):
             os.makedirs(path, 0o750)
-        self.module.set_fs_attributes_if_different(self.file_args(path, "0750"), False)
+        self.module.set_fs_attributes_if_different(self.file_args(path, DIRECTORY_MODE), False)
 
     def apply(self):
         """The new pair once it matches, then owners and modes, the CA, the okms-cli file, leftovers; then the access check."""
@@ -417,7 +435,7 @@ class HostFiles:
             changed = self.module.set_fs_attributes_if_different(self.file_args(item["path"], item["mode"]), False) or changed
         for role, content in (("ca", params["ca_pem"]), ("cli", params["cli_content"]), ("ca_rsa", params["ca_rsa_pem"])):
             if content is not None:
-                changed = ensure_file(self.module, content.encode("utf-8"), self.file_args(paths[role], "0644")) or changed
+                changed = ensure_file(self.module, content.encode("utf-8"), self.file_args(paths[role], PUBLIC_MODE)) or changed
         for path in params["remove"]:
             changed = remove_file(self.module, path) or changed
         self.result["changed"] = changed
@@ -433,7 +451,7 @@ class HostFiles:
         if certificate is None or problem or public_key_der(certificate) != staged_public:
             self.module.fail_json(msg="the new private key %s does not match the new certificate (%s); the current key and certificate "
                                       "are left in place" % (paths["key_new"], problem or "another public key"))
-        write_atomically(self.module, certificate_pem.encode("ascii"), self.file_args(paths["cert_new"], "0644"))
+        write_atomically(self.module, certificate_pem.encode("ascii"), self.file_args(paths["cert_new"], PUBLIC_MODE))
         os.replace(paths["key_new"], paths["key"])
         os.replace(paths["cert_new"], paths["cert"])
 
@@ -474,11 +492,11 @@ class HostFiles:
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            action=dict(type="str", required=True, choices=["read", "stage", "apply", "remove"]),
+            action=dict(type="str", required=True, choices=["read", "stage", "apply", "remove", "check"]),
             paths=dict(type="dict", required=True),
             owner=dict(type="str", default=""),
             group=dict(type="str", default=""),
-            key_mode=dict(type="str", default="0600", no_log=False),
+            key_mode=dict(type="str", default=SECRET_MODE, no_log=False),
             verify_url=dict(type="str"),
             verify_timeout=dict(type="int", default=10),
             key_type=dict(type="str", default="ECDSA", choices=["ECDSA", "RSA"]),

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - okms.access.api
   - okms.access.secret
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full
@@ -210,7 +211,6 @@ from ansible_collections.okms.access.plugins.module_utils._client import OvhApiE
 from ansible_collections.okms.access.plugins.module_utils._secret import (
     METADATA_OPTIONS,
     UNSET_METADATA,
-    SecretApi,
     SecretError,
     data_differs,
     data_problem,
@@ -224,6 +224,7 @@ from ansible_collections.okms.access.plugins.module_utils._secret import (
     version_data,
     version_states_problems,
 )
+from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi
 from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, input_errors
 
 

@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full
@@ -56,6 +57,9 @@ options:
   mode:
     description:
       - The file's mode. Defaults to V(0600).
+      - A quoted octal string (V('0640')), a symbolic mode (V(u=rw,g=r,o=)), or a number that YAML read from an unquoted mode
+        with a leading zero (V(0640) is 416). An unquoted mode without one (V(640) is the decimal number 640, mode 1200) is
+        refused with the quoted mode to write instead. A bad mode, owner or group is refused before anything is written.
 notes:
   - The content goes to the host inside the module's arguments, like the C(content) of M(ansible.builtin.copy); it is
     never logged as O(data) and O(content) are C(no_log).
@@ -100,10 +104,9 @@ import pwd
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.okms.access.plugins.module_utils._files import ensure_file, file_arguments, read_bytes
+from ansible_collections.okms.access.plugins.module_utils._files import SECRET_MODE, ensure_file, file_arguments, read_bytes
 from ansible_collections.okms.access.plugins.module_utils._secret import SecretError, file_text, select_field
-
-DEFAULT_MODE = "0600"
+from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, file_option_errors
 
 
 def file_view(path):
@@ -151,6 +154,8 @@ def main():
         required_one_of=[("data", "content")],
     )
     dest = module.params["dest"]
+    # Owner, group and mode are checked before the file is written: a bad one would fail once the data is on disk.
+    fail_on_errors(module, file_option_errors(module.params))
     if os.path.isdir(dest):
         module.fail_json(msg="dest: %s is a directory; give the path of a file inside it" % dest)
     if not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
@@ -163,7 +168,7 @@ def main():
         except SecretError as exc:
             module.fail_json(msg=str(exc))
     content = to_bytes(text, errors="surrogate_or_strict")
-    file_args = file_arguments(module, dest, DEFAULT_MODE)
+    file_args = file_arguments(module, dest, SECRET_MODE)
     before = file_view(dest)
     content_changes = read_bytes(dest) != content
     try:

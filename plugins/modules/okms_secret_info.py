@@ -21,6 +21,7 @@ extends_documentation_fragment:
   - okms.access.api
   - okms.access.secret
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full
@@ -118,13 +119,13 @@ from ansible_collections.okms.access.plugins.module_utils._base import OkmsModul
 from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
 from ansible_collections.okms.access.plugins.module_utils._secret import (
     VERSION_MAX,
-    SecretApi,
     SecretError,
     metadata_result,
     path_problem,
     version_data,
     version_result,
 )
+from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi
 from ansible_collections.okms.access.plugins.module_utils._validation import fail_on_errors, input_errors
 
 

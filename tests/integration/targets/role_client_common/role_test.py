@@ -8,6 +8,8 @@
     python role_test.py CONFIG expire CREDENTIAL_ID DAYS   make a credential expire in DAYS days
     python role_test.py CONFIG status CREDENTIAL_ID STATUS force a credential's status (fails when it does not exist)
     python role_test.py CONFIG fault ROUTE STATUS          fail the next request of ROUTE with STATUS
+    python role_test.py CONFIG delay ROUTE SECONDS         delay the next request of ROUTE by SECONDS
+    python role_test.py CONFIG wait-request ROUTE [--timeout S]   wait until a request of ROUTE arrived
     python role_test.py CONFIG clear-faults
     python role_test.py CONFIG config KEY=VALUE...         change runtime settings (VALUE in JSON, else a string)
     python role_test.py CONFIG config-save FILE            keep the runtime settings in FILE
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -68,6 +71,16 @@ def request_problems(admin: AdminClient, args: argparse.Namespace) -> list[str]:
     return problems
 
 
+def wait_for_request(admin: AdminClient, route: str, timeout: float) -> list[str]:
+    """Wait until the emulator has received a request of ROUTE (counted on arrival, before a delay fault)."""
+    deadline = time.monotonic() + timeout
+    while admin.requests_by_route().get(route, 0) == 0:
+        if time.monotonic() > deadline:
+            return ['no request of %s within %s s' % (route, timeout)]
+        time.sleep(0.1)
+    return []
+
+
 def setting_value(text: str):
     try:
         return json.loads(text)
@@ -107,6 +120,10 @@ def admin_command(args: argparse.Namespace) -> list[str]:
                                                                           {'status': args.status})['status']))
     elif args.command == 'fault':
         admin.fail_next(args.route, args.status)
+    elif args.command == 'delay':
+        admin.call('POST', '/faults', {'route': args.route, 'delay': args.seconds, 'count': 1})
+    elif args.command == 'wait-request':
+        return wait_for_request(admin, args.route, args.timeout)
     elif args.command == 'clear-faults':
         admin.clear_faults()
     elif args.command.startswith('config'):
@@ -135,6 +152,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for option in ('--writes', '--max-okms-reads', '--list-pages', '--mtls', '--max-total'):
         requests.add_argument(option, type=int)
     requests.add_argument('--route', action='append', help='ROUTE=N: exactly N requests of that route')
+    delay = commands.add_parser('delay')
+    delay.add_argument('route')
+    delay.add_argument('seconds', type=float)
+    wait = commands.add_parser('wait-request')
+    wait.add_argument('route')
+    wait.add_argument('--timeout', type=float, default=60)
     expire = commands.add_parser('expire')
     expire.add_argument('credential_id')
     expire.add_argument('days', type=float)

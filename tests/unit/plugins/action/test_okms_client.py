@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import ssl
 import sys
 import urllib.request
@@ -157,28 +158,144 @@ class Play:
         return results
 
     def run(self, check_mode=False, cleanup=True):
-        """tasks/main.yml in a new playbook run: every step in order; the changed hosts of the apply steps."""
-        shared = self.vars[self.hosts[0]]["okms_client_mode"] == "shared"
+        """The role's tasks/main.yml in a new playbook run, as Ansible runs it (see run_task); without ``cleanup``, the run
+        stops before the cleanup step. The changed hosts of the apply steps, and the plans."""
         self.registered = dict((host, {}) for host in self.hosts)
-        self.step("check", action.WANT_VAR)
-        self.step("start", action.START_VAR, once=True)
-        self.step("read", action.HELD_VAR)
-        plans = self.step("plan", action.PLANS_VAR, once=True)[self.hosts[0]]
-        issuing = [host for host in self.hosts if plans["hosts"][host].get("issue")]
-        for host in self.hosts:
-            self.registered[host][action.REQUEST_VAR] = dict(skipped=True, changed=False)
-        if issuing:
-            self.step("request", action.REQUEST_VAR, once=shared, check_mode=check_mode, hosts=issuing)
-        copy_from = [plan["copy_from"] for plan in plans["hosts"].values() if plan.get("copy_from")]
-        if copy_from and not check_mode:
-            with open(self.registered[copy_from[0]][action.WANT_VAR]["want"]["paths"]["key"], "rb") as handle:
-                content = base64.b64encode(handle.read()).decode("ascii")
-            for host in self.hosts:
-                self.registered[host][action.SHARED_KEY_VAR] = dict(content=content)
-        applied = self.step("apply", check_mode=check_mode)
-        if not check_mode and cleanup:
-            self.step("cleanup", once=shared)
-        return sorted(host for host, result in applied.items() if result["changed"]), plans
+        self.last = {}
+        applied = set()
+        for task in role_tasks():
+            module, args = task_action(task)
+            step = args.get("step") if module == action_name() else None
+            if step == "cleanup" and not cleanup:
+                break
+            if module == "ansible.builtin.meta":
+                continue  # flush_handlers: the role's handlers restart services, which the hosts of this test do not have
+            results = self.run_task(task, module, args, check_mode)
+            if step == "plan":
+                check_plan_keys(results[self.hosts[0]], self.registered[self.hosts[0]][action.WANT_VAR]["want"]["state"])
+            if step == "apply":
+                applied.update(host for host, result in results.items() if result.get("changed"))
+        return sorted(applied), self.registered[self.hosts[0]][action.PLANS_VAR]
+
+    def run_task(self, task, module, args, check_mode):
+        """One task on the play's hosts: run_once (on the first host, its result registered for every host), when: (a
+        skipped result otherwise), register; the action plugin for its steps, slurp read here."""
+        # An included task runs on the hosts that included its file (run_once: on the first of them), registered for all.
+        hosts = [host for host in self.hosts
+                 if all(self.evaluate(host, "{{ %s }}" % condition, check_mode) for condition in task.get("_included_when", []))]
+        if not hosts:
+            return {}
+        once = self.evaluate(hosts[0], task.get("run_once", False), check_mode)
+        results = {}
+        for host in hosts[:1] if once else hosts:
+            if not all(self.evaluate(host, "{{ %s }}" % condition, check_mode) for condition in conditions(task)):
+                results[host] = dict(skipped=True, changed=False)
+            elif module in IAM_MODULES:
+                raise AssertionError("the IAM preflight runs only with okms_client_preflight, which these tests leave off")
+            elif module == "ansible.builtin.slurp":
+                with open(self.evaluate(host, args["src"], check_mode), "rb") as handle:
+                    results[host] = dict(content=base64.b64encode(handle.read()).decode("ascii"), encoding="base64", changed=False)
+            else:
+                results[host] = self.step(args["step"], check_mode=check_mode, hosts=[host])[host]
+        if once:
+            results = dict.fromkeys(self.hosts, results[hosts[0]])
+        if module == action_name():
+            # Two apply tasks: a host's result is the one that ran (skipped only when neither ran).
+            last = self.last.setdefault(args["step"], {})
+            last.update((host, result) for host, result in results.items() if not result.get("skipped") or host not in last)
+        for host, result in results.items():
+            if task.get("register"):
+                self.registered[host][task["register"]] = result
+        return results
+
+    def evaluate(self, host, value, check_mode):
+        """``value`` of a task (a template, or not), with the host's variables, the role's vars/main.yml and ansible_check_mode."""
+        if not isinstance(value, str):
+            return value
+        variables = dict(self.task_vars(host), ansible_check_mode=check_mode)
+        variables.update((name, action.trust_as_template(text)) for name, text in role_vars().items())
+        return Templar(loader=DataLoader(), variables=variables).template(action.trust_as_template(value))
+
+
+def load_role_file(*path):
+    with open(os.path.join(ROLE, *path), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+INCLUDE = "ansible.builtin.include_tasks"
+
+
+def role_tasks():
+    """The tasks of tasks/main.yml in their order, an include_tasks replaced by the tasks of its file (``_included_when``:
+    the include's when:, which decides the hosts that run them)."""
+    tasks = []
+    for task in load_role_file("tasks", "main.yml"):
+        if INCLUDE not in task:
+            tasks.append(task)
+            continue
+        for included in load_role_file("tasks", task[INCLUDE]):
+            tasks.append(dict(included, _included_when=conditions(task)))
+    return tasks
+
+
+def role_task_text():
+    """The text of the role's task files (main.yml and the files it includes)."""
+    names = ["main.yml"] + [task[INCLUDE] for task in load_role_file("tasks", "main.yml") if INCLUDE in task]
+    texts = []
+    for name in names:
+        with open(os.path.join(ROLE, "tasks", name), encoding="utf-8") as handle:
+            texts.append(handle.read())
+    return "\n".join(texts)
+
+
+def role_vars():
+    return load_role_file("vars", "main.yml")
+
+
+def action_name():
+    return FakeTask.action
+
+
+TASK_KEYWORDS = frozenset(("name", "register", "run_once", "when", "delegate_to", "no_log", "notify", "module_defaults", "_included_when"))
+# The IAM preflight's tasks (okms_client_preflight, off by default and in these tests): skipped by their when:.
+IAM_MODULES = frozenset(("okms.access.okms_iam_preflight", "okms.access.okms_iam_probe"))
+
+
+def task_action(task):
+    """(module or action name, its arguments) of a task of the role."""
+    (module,) = set(task) - TASK_KEYWORDS
+    return module, task[module] or {}
+
+
+def conditions(task):
+    when = task.get("when", [])
+    return when if isinstance(when, list) else [when]
+
+
+def check_plan_keys(plans, state):
+    """Every host's plan has the keys that the role's when: conditions read (action.PLAN_KEYS)."""
+    keys = action.PLAN_KEYS if state == "present" else action.ABSENT_PLAN_KEYS
+    for host, plan in plans["hosts"].items():
+        assert set(keys) <= set(plan), "%s's plan lacks %s" % (host, sorted(set(keys) - set(plan)))
+
+
+# Where a task runs, from its run_once: (the protocol's names, see action.TASKS)
+RUN_ONCE = {None: "host", True: "play", "{{ okms_client_mode == 'shared' }}": "shared"}
+
+
+def test_the_task_file_follows_the_step_protocol():
+    tasks = [task_action(task) + (task,) for task in role_tasks()]
+    steps = [(args["step"], task.get("register"), RUN_ONCE[task.get("run_once")]) for module, args, task in tasks if module == action_name()]
+    assert steps == list(action.TASKS)
+    order = [args["step"] if module == action_name() else module for module, args, task in tasks]
+    assert [task["register"] for module, args, task in tasks if module == "ansible.builtin.slurp"] == [action.SHARED_KEY_VAR]
+    assert order.index("ansible.builtin.slurp") == order.index("request") + 1
+    assert set(module for module, args, task in tasks) == {action_name(), "ansible.builtin.slurp", "ansible.builtin.meta"} | IAM_MODULES
+
+
+def test_the_conditions_read_only_plan_keys_of_the_protocol():
+    read = set(re.findall(r"okms_client__plan\.(\w+)", role_task_text()))
+    assert {"act", "issue", "deploy"} <= read <= set(action.PLAN_KEYS)
 
 
 def serial_of(play, host):
@@ -286,6 +403,22 @@ def test_a_failed_access_check_names_the_host(emulator, tmp_path):
     (dict(okms_client_dir="relative"), "okms_client_dir: 'relative' is not an absolute path"),
     (dict(okms_client_key_file="a/b"), "okms_client_key_file: 'a/b' is not a file name"),
     (dict(okms_client_validity=400), "okms_client_validity: 400 days is out of range"),
+    # A certificate written over its key, a CA written over the key, a file over a staged one or over the RSA CA.
+    (dict(okms_client_cert_file="domain.key"),
+     "okms_client_key_file and okms_client_cert_file both name the file 'domain.key'; give each file its own name"),
+    (dict(okms_client_ca_file="domain.key"), "okms_client_key_file and okms_client_ca_file both name the file 'domain.key'"),
+    (dict(okms_client_okms_cli_config_file="ca.pem"), "okms_client_ca_file and okms_client_okms_cli_config_file both name"),
+    (dict(okms_client_cert_file="domain.key.new"),
+     "okms_client_cert_file and the staged key (okms_client_key_file + .new) both name the file 'domain.key.new'"),
+    (dict(okms_client_ca_file="ca-rsa.pem"), "okms_client_ca_file and the RSA CA file both name the file 'ca-rsa.pem'"),
+    (dict(okms_client_certificate_type="RSA", okms_client_rsa_key_size=512),
+     "okms_client_rsa_key_size: 512 bits is too weak; use at least 2048"),
+    (dict(okms_client_validity=30), "okms_client_renew_before_days: 30 is not less than okms_client_validity (30)"),
+    (dict(okms_client_mode="per_host", okms_client_controller_key_dir="/nonexistent/okms-keys"),
+     "okms_client_controller_key_dir: the directory /nonexistent/okms-keys does not exist"),
+    (dict(okms_client_owner="okms-no-such-user"),
+     "okms_client_owner: no user 'okms-no-such-user' exists on this host; create it first, or give an existing user name or id"),
+    (dict(okms_client_group="okms-no-such-group"), "okms_client_group: no group 'okms-no-such-group' exists on this host"),
 ])
 def test_bad_variables_fail_before_any_api_call(emulator, tmp_path, variables, fragment):
     play = Play(emulator, tmp_path, ["h1"])
@@ -294,6 +427,26 @@ def test_bad_variables_fail_before_any_api_call(emulator, tmp_path, variables, f
         play.step("check", action.WANT_VAR)
     assert fragment in str(raised.value) and str(raised.value).startswith("h1: ")
     assert requests_by_route(emulator) == {}
+    assert not os.path.exists(play.vars["h1"]["okms_client_dir"])
+
+
+def test_owner_and_group_cost_a_module_run_only_when_set(emulator, tmp_path):
+    play = Play(emulator, tmp_path, ["h1", "h2"])
+    play.vars["h2"].update(okms_client_owner=str(os.getuid()), okms_client_group=str(os.getgid()))
+    play.step("check", action.WANT_VAR)
+    assert PlayAction.module_runs == [("h2", "check")]
+
+
+def test_the_controller_key_dir_is_checked_in_the_modes_that_write_it(emulator, tmp_path, monkeypatch):
+    play = Play(emulator, tmp_path, ["h1"], okms_client_controller_key_dir=str(tmp_path / "missing"))
+    play.step("check", action.WANT_VAR)  # the csr mode keeps no key on the controller
+    os.makedirs(str(tmp_path / "keys"), mode=0o700)
+    play.vars["h1"].update(okms_client_mode="per_host", okms_client_controller_key_dir=str(tmp_path / "keys"))
+    assert play.step("check", action.WANT_VAR)["h1"]["want"]["controller_key_path"] == str(tmp_path / "keys" / "h1.key")
+    # The tests run as root, whom access() never refuses: the answer a controller's user gets is stood in for.
+    monkeypatch.setattr(action.os, "access", lambda path, mode: False)
+    with pytest.raises(AnsibleActionFail, match="okms_client_controller_key_dir: the controller's user .* cannot write to "):
+        play.step("check", action.WANT_VAR)
 
 
 def test_play_problems_fail_before_any_api_call(emulator, tmp_path):

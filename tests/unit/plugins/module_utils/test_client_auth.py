@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from urllib.parse import parse_qs
 
 import pytest
 import requests
-import yaml
 
 from ansible_collections.okms.access.plugins.module_utils._client import (
-    COLLECTION_VERSION,
-    USER_AGENT,
+    VERSION_VARIABLE,
     OvhApiError,
+    client_from_params,
     sign,
 )
 from ansible_collections.okms.access.tests.unit.plugins.module_utils.ovh_fakes import (
     AK, AS, CK, CLIENT_ID, CLIENT_SECRET, START, Answer)
-
-COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 
 
 @pytest.mark.parametrize("method, url, body, expected", [
@@ -99,16 +95,17 @@ def test_user_agent_session_reuse_timeouts_and_tls_options_on_every_request(api,
     api.queue("GET", "/1.0/me", Answer(body={}))
     client_for(session=oauth2_session, request_timeout=7, validate_certs=False, **oauth2_params).get("/me")
 
-    assert {r.headers["User-Agent"] for r in api.requests} == {USER_AGENT}
-    assert USER_AGENT == "okms.access/" + COLLECTION_VERSION
+    assert {r.headers["User-Agent"] for r in api.requests} == {"okms.access/unknown"}
     assert len({r.client_port for r in api.requests[:3]}) == 1, "one keep-alive connection for time + two calls"
     assert [(o["method"], o["timeout"], o["verify"]) for o in session.options] == [("GET", 7.0, tls_files["ca"])] * 3
     assert [(o["method"], o["timeout"], o["verify"]) for o in oauth2_session.options] == [("POST", 7.0, False), ("GET", 7.0, False)]
 
 
-def test_collection_version_matches_galaxy_yml():
-    with open(os.path.join(COLLECTION_ROOT, "galaxy.yml")) as handle:
-        assert yaml.safe_load(handle)["version"] == COLLECTION_VERSION
+def test_the_user_agent_names_the_version_the_action_plugins_pass(api, tls_files):
+    api.queue("GET", "/1.0/me", Answer(body={}))
+    params = dict(endpoint=api.url + "/1.0", ca_path=tls_files["ca"], application_key=AK, application_secret=AS, consumer_key=CK)
+    client_from_params(params, environ={VERSION_VARIABLE: "1.2.3"}, config_files=[]).get("/me")
+    assert {r.headers["User-Agent"] for r in api.requests} == {"okms.access/1.2.3"}
 
 
 def token_answer(token, expires_in=3600):

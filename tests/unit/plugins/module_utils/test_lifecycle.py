@@ -74,6 +74,7 @@ LEFTOVERS = [
     ("our CSR's, a second one", lifecycle.PROOF_CSR, False, True, lifecycle.REPORT),
     ("a staged key's", lifecycle.PROOF_KEY, True, False, lifecycle.ADOPT),
     ("a key we hold in place", lifecycle.PROOF_KEY, False, False, lifecycle.KEEP),
+    ("a key we hold in place, which a new credential replaces", lifecycle.PROOF_KEY, False, False, lifecycle.DELETE, True),
     ("lost API-key create, keyless", lifecycle.PROOF_WINDOW, False, False, lifecycle.DELETE),
     ("recorded create, keyless", lifecycle.PROOF_RECORDED, False, False, lifecycle.DELETE),
     ("recorded create, its key staged", lifecycle.PROOF_RECORDED, True, False, lifecycle.ADOPT),
@@ -81,9 +82,10 @@ LEFTOVERS = [
 ]
 
 
-@pytest.mark.parametrize("what, proof, key_held, adopted, decision", LEFTOVERS, ids=[row[0] for row in LEFTOVERS])
-def test_leftover(what, proof, key_held, adopted, decision):
-    found, why = lifecycle.leftover(proof, key_held, adopted)
+@pytest.mark.parametrize("what, proof, key_held, adopted, decision, replaced", [row + (False,) * (6 - len(row)) for row in LEFTOVERS],
+                         ids=[row[0] for row in LEFTOVERS])
+def test_leftover(what, proof, key_held, adopted, decision, replaced):
+    found, why = lifecycle.leftover(proof, key_held, adopted, replaced)
     assert found == decision and why, what
 
 

@@ -12,13 +12,12 @@ import json
 import pytest
 
 from ansible_collections.okms.access.plugins.module_utils._client import OvhApiError
+from ansible_collections.okms.access.plugins.module_utils._secret_api import SecretApi, is_cas_conflict
 from ansible_collections.okms.access.plugins.module_utils._secret import (
-    SecretApi,
     SecretError,
     data_differs,
     data_problem,
     file_text,
-    is_cas_conflict,
     metadata_changes,
     metadata_problems,
     metadata_request,

@@ -18,11 +18,16 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.okms.access.plugins.module_utils._validation import (
+    account_problems,
+    file_mode_problem,
     file_option_errors,
     input_errors,
     managed_file_errors,
     private_key_mode_problem,
     read_csr,
+    renewal_window_problem,
+    rsa_key_size_problem,
+    same_name_problems,
 )
 
 
@@ -193,3 +198,75 @@ def test_options_naming_one_file_are_refused(tmp_path, key, certificate, csr_pat
               "csr_path": str(tmp_path / csr_path) if csr_path else None}
     errors = managed_file_errors(params)
     assert [error.split(" name the same file")[0] for error in errors] == options
+
+
+@pytest.mark.parametrize("value", ["0600", "600", "0640", "0644", "0755", "4750", "u=rw,go=", "u=rw,g=r,o=", "a+r"])
+def test_file_mode_accepted(value):
+    assert file_mode_problem(value) is None
+    assert file_option_errors({"mode": value}) == []
+
+
+@pytest.mark.parametrize("value, problem", [
+    # YAML reads an unquoted 600 as decimal (mode 1130) and an unquoted 0600 as octal (384): both are refused.
+    (600, "the unquoted number 600 is ambiguous: YAML reads 600 as the decimal number 600 (mode 1130) and 0600 as 384 "
+          "(mode 0600); quote it: '0600'"),
+    (644, "the unquoted number 644 is ambiguous: YAML reads 600 as the decimal number 600 (mode 1130) and 0600 as 384 "
+          "(mode 0600); quote it: '0644'"),
+    (0o600, "the unquoted number 384 is ambiguous: YAML reads 600 as the decimal number 600 (mode 1130) and 0600 as 384 "
+            "(mode 0600); quote it: '0600'"),
+    (0o750, "the unquoted number 488 is ambiguous"),
+    (99999, "the unquoted number 99999 is ambiguous: YAML reads 600 as the decimal number 600 (mode 1130) and 0600 as 384 "
+            "(mode 0600); quote it: '0600'"),
+    ("0o600", "'0o600' is not a file mode; use an octal string such as '0644' or a symbolic mode such as 'u=rw,go=r'"),
+    ("rw-r--r--", "'rw-r--r--' is not a file mode"),
+    ("", "'' is not a file mode"),
+    (True, "'True' is not a file mode"),
+    (6.0, "'6.0' is not a file mode"),
+])
+def test_file_mode_refused(value, problem):
+    assert file_mode_problem(value).startswith(problem)
+    assert file_option_errors({"mode": value}) == ["mode: " + file_mode_problem(value)]
+
+
+def test_unknown_owner_and_group_are_named_with_where_they_are_missing():
+    assert account_problems("", None) == []
+    assert account_problems("root", "0") == []
+    assert account_problems("okms-no-such-user", "okms-no-such-group", "this host") == [
+        ("owner", "no user 'okms-no-such-user' exists on this host; create it first, or give an existing user name or id"),
+        ("group", "no group 'okms-no-such-group' exists on this host; create it first, or give an existing group name or id")]
+
+
+@pytest.mark.parametrize("bits, problem", [
+    (512, "512 bits is too weak; use at least 2048 (e.g. 2048, 3072 or 4096)"),
+    (2047, "2047 bits is too weak"),
+    (2048, None),
+    (4096, None),
+])
+def test_rsa_key_size(bits, problem):
+    assert rsa_key_size_problem(bits) == problem or rsa_key_size_problem(bits).startswith(problem)
+
+
+@pytest.mark.parametrize("renew_before_days, validity, problem", [
+    (30, 365, None),
+    (0, 1, None),  # 0 turns renewal off
+    (364, 365, None),
+    (365, 365, "365 is not less than okms_client_validity (365): every new certificate would be due for renewal at once, and "
+               "each run would replace it; use fewer days than okms_client_validity (e.g. 91), or 0 to turn renewal off"),
+    (30, 7, "30 is not less than okms_client_validity (7): "),
+    (1, 1, "1 is not less than okms_client_validity (1): every new certificate would be due for renewal at once, and each run "
+           "would replace it; use fewer days than okms_client_validity, or 0 to turn renewal off"),
+])
+def test_renewal_window(renew_before_days, validity, problem):
+    found = renewal_window_problem(renew_before_days, validity, "okms_client_validity")
+    assert found == problem or found.startswith(problem)
+
+
+@pytest.mark.parametrize("names, problems", [
+    ([("key", "domain.key"), ("cert", "client.cert"), ("ca", "ca.pem")], []),
+    ([("key", "domain.key"), ("cert", "domain.key"), ("ca", "domain.key")],
+     ["key and cert both name the file 'domain.key'; give each file its own name",
+      "key and ca both name the file 'domain.key'; give each file its own name"]),
+    ([("key", "a"), ("cert", "b"), ("ca", "b")], ["cert and ca both name the file 'b'; give each file its own name"]),
+])
+def test_same_name(names, problems):
+    assert same_name_problems(names) == problems
