@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - okms.access.api
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full
@@ -130,6 +131,10 @@ options:
     description:
       - Date and time (RFC 3339) after which the policy no longer applies.
     type: str
+notes:
+  - "IAM actions: C(account:apiovh:iam/policy/get) to find the policy by name, C(account:apiovh:iam/policy/create),
+    C(account:apiovh:iam/policy/edit) and C(account:apiovh:iam/policy/delete) to change it, and C(okms:apiovh:resource/get) to
+    read each KMS domain's resource URN."
 seealso:
   - module: okms.access.okms_iam_policy_info
   - module: okms.access.okms_iam_preflight

@@ -21,6 +21,7 @@ author:
 extends_documentation_fragment:
   - okms.access.api
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full
@@ -49,6 +50,9 @@ options:
     type: list
     elements: str
     default: []
+notes:
+  - "IAM actions: C(account:apiovh:iam/policy/get) to list the policies, C(okms:apiovh:resource/get) to read each KMS domain's
+    resource URN when O(okms_ids) are given."
 seealso:
   - module: okms.access.okms_iam_policy
   - module: okms.access.okms_iam_preflight

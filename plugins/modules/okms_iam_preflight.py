@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - okms.access.api
   - ansible.builtin.action_common_attributes
+  - okms.access.pipelined
 attributes:
   check_mode:
     support: full
@@ -88,6 +89,10 @@ options:
     type: str
     choices: [fail, warn]
     default: fail
+notes:
+  - "IAM actions: C(okms:apiovh:resource/get) to read the domain, C(account:apiovh:iam/policy/get) to list the policies
+    (the preset V(iam_read)), C(account:apiovh:me/identity/user/get) to read a user identity's groups; the authorization
+    check of the controller's own rights needs none."
 seealso:
   - module: okms.access.okms_iam_policy
   - module: okms.access.okms_iam_probe

@@ -11,18 +11,14 @@ Ansible's own connection and become plugins.
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import become_loader, connection_loader
 
-from ansible_collections.okms.access.plugins.action import (
-    okms_certificate,
-    okms_certificate_info,
-    okms_client,
-    okms_secret,
-    okms_secret_file,
-    okms_secret_info,
-)
+from ansible_collections.okms.access.plugins.action import okms_secret_file
 from ansible_collections.okms.access.plugins.plugin_utils import _pipelining
 
 
@@ -41,7 +37,24 @@ def action(plugin, connection):
     return plugin.ActionModule(FakeTask(), connection, PlayContext(), None, None, None)
 
 
-@pytest.mark.parametrize("plugin", [okms_certificate, okms_certificate_info, okms_client, okms_secret, okms_secret_info, okms_secret_file])
+ACTIONS = Path(__file__).resolve().parents[4] / "plugins" / "action"
+# The action plugins that run no module: okms_audit makes its API calls on the controller itself.
+NO_MODULE_RUN = ("okms_audit",)
+
+
+def module_running_actions():
+    """Every action plugin of the collection that runs a module (each module with an argument that can be secret has one)."""
+    return [importlib.import_module("ansible_collections.okms.access.plugins.action." + path.stem)
+            for path in sorted(ACTIONS.glob("okms_*.py")) if path.stem not in NO_MODULE_RUN]
+
+
+def test_every_module_with_connection_options_has_a_pipelining_action():
+    modules = Path(__file__).resolve().parents[4] / "plugins" / "modules"
+    with_api = [path.stem for path in sorted(modules.glob("okms_*.py")) if "okms.access.api" in path.read_text(encoding="utf-8")]
+    assert with_api and set(with_api) - set(NO_MODULE_RUN) <= set(module.__name__.rsplit(".", 1)[1] for module in module_running_actions())
+
+
+@pytest.mark.parametrize("plugin", module_running_actions(), ids=lambda module: module.__name__.rsplit(".", 1)[1])
 def test_modules_are_pipelined_although_pipelining_is_off(plugin, connection):
     assert connection.get_option("pipelining") is False and not connection.is_pipelining_enabled()
     assert action(plugin, connection)._is_pipelining_enabled("new")
