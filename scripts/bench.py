@@ -261,7 +261,7 @@ class Bench:
         init_plugin_loader([str(self.collections)])  # page_cost uses the collection's own client
         with Emulator(base / 'emulator') as emulator:
             emulator.configure(ready_delay=0)
-            emulator.preload(max(credentials, max(sizes)))
+            emulator.preload(max(credentials, *sizes))
             page = page_cost(emulator)
             runs = []
             for hosts in sizes:
@@ -272,7 +272,7 @@ class Bench:
                     raise HarnessError('controller-side steps at %d hosts: %s' % (hosts, proc.stderr[-2000:]))
                 runs.append(json.loads(proc.stdout))
             renew = self.renew(emulator, base)
-        return {'credentials': max(credentials, max(sizes)), 'page_cost': page, 'runs': runs, 'renew': renew}
+        return {'credentials': max(credentials, *sizes), 'page_cost': page, 'runs': runs, 'renew': renew}
 
     def renew(self, emulator: Emulator, base: Path) -> dict:
         """okms.access.renew with nothing due: --renew-hosts hosts, each with its READY credential among the domain's."""

@@ -23,6 +23,7 @@ UnsafePathError, an OSError, so that a caller holding a key that exists nowhere 
 from __future__ import annotations
 
 import binascii
+import errno
 import grp
 import os
 import pwd
@@ -202,7 +203,8 @@ def ensure_file(module, content, file_args):
 
 
 def write_atomically(module, content, file_args, exclusive=False):
-    """Write ``content`` to ``file_args['path']`` through a 0600 temporary file renamed over it.
+    """Write ``content`` to ``file_args['path']`` through a 0600 temporary file renamed over it (an unnamed one where
+    the system has O_TMPFILE, given a name once complete: a process killed while writing leaves no file behind).
 
     With ``exclusive``, an existing file is never replaced: FileExistsError instead (the temporary file is linked to the
     path, which fails when the path exists, then unlinked), so that two writers never overwrite each other's file.
@@ -216,7 +218,7 @@ def write_atomically(module, content, file_args, exclusive=False):
     _raise_path_problem(path)
     directory = directory_of(path)
     temporary = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path), binascii.hexlify(os.urandom(6)).decode("ascii")))
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    descriptor, anonymous = _open_temporary(directory, temporary)
     try:
         try:
             view = memoryview(content)
@@ -224,18 +226,43 @@ def write_atomically(module, content, file_args, exclusive=False):
                 view = view[os.write(descriptor, view):]
             _set_owner_and_mode(descriptor, file_args)
             os.fsync(descriptor)
+            if anonymous:
+                # The content gets a name only now, complete: a process killed while writing leaves no file behind.
+                _link_anonymous(descriptor, path if exclusive else temporary)
         finally:
             os.close(descriptor)
-        if exclusive:
+        if exclusive and not anonymous:
             os.link(temporary, path)
             os.unlink(temporary)
-        else:
+        elif not exclusive:
             os.replace(temporary, path)
     except BaseException:
         _remove_quietly(temporary)
         raise
     _sync_directory(directory)
     module.set_fs_attributes_if_different(file_args, False)
+
+
+def _link_anonymous(descriptor, path):
+    """Give the unnamed file of ``descriptor`` the name ``path`` (linkat with AT_SYMLINK_FOLLOW on /proc/self/fd/N: the
+    way open(2) documents; os.link only follows the magic link when given a directory descriptor)."""
+    fds = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.link(str(descriptor), path, src_dir_fd=fds, follow_symlinks=True)
+    finally:
+        os.close(fds)
+
+
+def _open_temporary(directory, temporary):
+    """(descriptor, anonymous): an unnamed 0600 file in ``directory`` (Linux O_TMPFILE, linked into place once written),
+    else the 0600 file ``temporary``, created here (never through a link)."""
+    if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(directory, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o600), True
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+                raise
+    return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600), False
 
 
 def remove_file(module, path):

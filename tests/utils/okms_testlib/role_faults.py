@@ -314,6 +314,7 @@ CRASH_ROWS = (
     ('csr-create', 'rotation, killed after the create committed (csr)', 'csr', 1, 'create', True),
     ('csr-wait', 'rotation, killed while waiting for READY (csr)', 'csr', 1, 'wait', True),
     ('shared-first', 'first run, killed after the create committed (shared, 2 hosts)', 'shared', 2, 'create', False),
+    ('shared-renames', 'rotation, killed between the key and the certificate renames (shared, 2 hosts)', 'shared', 2, 'renames', True),
     ('shared-handler', 'rotation, killed in the reload handler (shared, 2 hosts)', 'shared', 2, 'handler', True),
 )
 

@@ -297,3 +297,22 @@ def test_ensure_file_leaves_an_equal_file_alone_and_check_mode_writes_nothing(tm
     checking = module_for(_ansible_check_mode=True)
     assert ensure_file(checking, b"other", file_arguments(checking, path, "0644")) is True
     assert (tmp_path / "c.cert").read_bytes() == KEY
+
+
+@pytest.mark.parametrize("exclusive", [False, True], ids=["replace", "exclusive"])
+def test_a_writer_killed_before_the_rename_leaves_no_file(tmp_path, module_for, monkeypatch, exclusive):
+    """The content is written to an unnamed file (O_TMPFILE): SIGKILL while it is written leaves nothing beside the key."""
+    (tmp_path / "k.key").write_bytes(OLD)
+    module = module_for()
+    destination = tmp_path / ("k.key.new" if exclusive else "k.key")
+    pid = os.fork()
+    if pid == 0:  # the child: killed in the middle of the write, as a killed run's module is
+        monkeypatch.setattr(os, "fsync", lambda descriptor: os.kill(os.getpid(), signal.SIGKILL))
+        try:
+            write_atomically(module, KEY, file_arguments(module, str(destination), "0600"), exclusive=exclusive)
+        finally:
+            os.kill(os.getpid(), signal.SIGKILL)
+    dummy, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert leftovers(tmp_path) == [] and sorted(os.listdir(str(tmp_path))) == ["k.key"]
+    assert (tmp_path / "k.key").read_bytes() == OLD
