@@ -31,7 +31,9 @@ display = Display()
 def can_pipeline(connection, wrap_async=False):
     """Whether ``connection`` can run a module over its standard input (the conditions of Ansible's own pipelining)."""
     become = connection.become
-    return bool(connection.has_pipelining and (become is None or become.pipelining) and not C.DEFAULT_KEEP_REMOTE_FILES
+    # ansible-core < 2.19 has no "pipelining" on become plugins: su is the one that cannot (as its ActionBase decides).
+    become_can = become is None or getattr(become, "pipelining", become.name != "su")
+    return bool(connection.has_pipelining and become_can and not C.DEFAULT_KEEP_REMOTE_FILES
                 and (not wrap_async or connection.has_native_async))
 
 

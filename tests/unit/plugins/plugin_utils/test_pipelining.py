@@ -56,8 +56,13 @@ def test_every_module_with_connection_options_has_a_pipelining_action():
 
 @pytest.mark.parametrize("plugin", module_running_actions(), ids=lambda module: module.__name__.rsplit(".", 1)[1])
 def test_modules_are_pipelined_although_pipelining_is_off(plugin, connection):
-    assert connection.get_option("pipelining") is False and not connection.is_pipelining_enabled()
+    assert connection.get_option("pipelining") is False
     assert action(plugin, connection)._is_pipelining_enabled("new")
+
+
+def test_sudo_pipelines(connection):
+    connection.set_become_plugin(become_loader.get("sudo"))
+    assert action(okms_secret_file, connection)._is_pipelining_enabled("new")
 
 
 def test_a_connection_that_cannot_pipeline_falls_back_with_one_warning(connection, monkeypatch):
