@@ -276,6 +276,7 @@ class ActionModule(PipelinedModules, ActionBase):
             identity_urns=list(get("okms_client_identity_urns") or []), description=get("okms_client_description") or "",
             validity=int(get("okms_client_validity")), certificate_type=get("okms_client_certificate_type"),
             rsa_key_size=int(get("okms_client_rsa_key_size")), renew_before_days=int(get("okms_client_renew_before_days")),
+            rotate_before_days=int(get("okms_client_rotate_before_days") or 0),
             renew_fraction=float(get("okms_client_renew_fraction") or 0),
             metrics_file=str(get("okms_client_metrics_file") or ""),
             owner=str(get("okms_client_owner") or ""), group=str(get("okms_client_group") or ""),
@@ -284,6 +285,7 @@ class ActionModule(PipelinedModules, ActionBase):
             verify_timeout=int(get("okms_client_verify_timeout")), wait_timeout=int(get("okms_client_wait_timeout")))
         checks = [("okms_client_okms_id", uuid_problem, want["okms_id"]),
                   ("okms_client_renew_before_days", non_negative_problem, want["renew_before_days"]),
+                  ("okms_client_rotate_before_days", non_negative_problem, want["rotate_before_days"]),
                   ("okms_client_renew_fraction", fraction_problem, want["renew_fraction"]),
                   ("okms_client_wait_timeout", positive_problem, want["wait_timeout"])]
         if state == "present":
@@ -302,7 +304,10 @@ class ActionModule(PipelinedModules, ActionBase):
                             "--collector.textfile.directory, or \"\" for none" % want["metrics_file"])
         problems += ["%s: %r is not a file name; give a name without \"/\", the file goes into okms_client_dir" % (option, value)
                      for option, value in names.items() if "/" in value or value in ("", ".", "..")]
-        return want, problems + file_problems(want, names)
+        problems += file_problems(want, names)
+        # A rotation is one run's wider renewal window: checked apart from renew_before_days, which applies to every run.
+        want["renew_before_days"] = max(want["renew_before_days"], want.pop("rotate_before_days"))
+        return want, problems
 
     def step_start(self):
         """Once per play: the play's variables together, then one authentication and, with state=present, the domain."""

@@ -153,7 +153,7 @@ class ApiApp(RoutedApp):
         return view
 
     def _page_request(self, request, scope: str, invalid_class: str) -> tuple:
-        size = page_size(request.header(SIZE_HEADER), self.services.settings["page_size"])
+        size = page_size(request.header(SIZE_HEADER), self.services.settings["page_size"], self.services.settings["max_page_size"])
         return start_position(self.services.cursors, scope, request.header(CURSOR_HEADER), invalid_class), size
 
     def list_domains(self, request) -> Answer:

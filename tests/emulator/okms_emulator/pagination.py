@@ -59,14 +59,15 @@ class CursorCodec:
         return position if cursor_scope == scope else None
 
 
-def page_size(header: str | None, default: int) -> int:
-    """Requested page size: the setting when absent, at most MAX_PAGE_SIZE; 400 when not a positive integer."""
+def page_size(header: str | None, default: int, maximum: int = MAX_PAGE_SIZE) -> int:
+    """Requested page size: the setting when absent, at most ``maximum`` (the setting max_page_size, a server that answers
+    fewer than asked); 400 when not a positive integer."""
     if header is None:
-        return default
+        return min(default, maximum)
     text = header.strip()
     if not text.isdigit() or int(text) < 1:
         raise bad_request("", "%s must be a positive integer, got %r" % (SIZE_HEADER, header))
-    return min(int(text), MAX_PAGE_SIZE)
+    return min(int(text), maximum)
 
 
 def start_position(codec: CursorCodec, scope: str, cursor: str | None, invalid_class: str) -> int:

@@ -298,7 +298,7 @@ class SecretApi:  # pylint: disable=too-many-public-methods
         return version
 
     def _page(self, request, scope: str, items: list) -> tuple:
-        size = page_size(request.header(SIZE_HEADER), self.services.settings["page_size"])
+        size = page_size(request.header(SIZE_HEADER), self.services.settings["page_size"], self.services.settings["max_page_size"])
         after = start_position(self.services.cursors, scope, request.header(CURSOR_HEADER), "")
         last = after + size if after + size < len(items) else None
         return items[after:after + size], page_answer_headers(self.services.cursors, scope, last)

@@ -50,6 +50,7 @@ SETTINGS = {
     "ready_delay": (0.3, _number(0, 86400)),
     "delete_delay": (0.3, _number(0, 86400)),
     "page_size": (100, _integer(1, MAX_PAGE_SIZE)),
+    "max_page_size": (MAX_PAGE_SIZE, _integer(1, MAX_PAGE_SIZE)),
     "timestamp_tolerance": (300, _number(0, 10 ** 9)),
     "token_expires_in": (3600, _integer(1, 10 ** 9)),
     "create_status": (201, _one_of(200, 201)),

@@ -240,6 +240,14 @@ def test_default_page_size_comes_from_the_settings(ak, info, domains, admin):
     assert response.headers["X-Pagination-Cursor-Next"]
 
 
+def test_max_page_size_caps_what_the_client_asks(ak, info, domains, admin):
+    for index in range(3):
+        create_credential(ak, info, domains["main"], name="capped-page-%d" % index)
+    admin.configure(max_page_size=2)
+    response = _page(ak, domains["main"], size="1000")
+    assert len(response.json()) == 2 and response.headers["X-Pagination-Cursor-Next"]
+
+
 def test_invalid_cursors_are_refused(ak, info, domains):
     create_credential(ak, info, domains["main"])
     create_credential(ak, info, domains["load"])

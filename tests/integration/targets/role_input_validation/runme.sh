@@ -55,7 +55,7 @@ expect "no secret file on the host" test ! -e "$WORK/hosts/$H1/secret"
 
 step "refused: a secret file mode that is no mode"
 "$PYTHON" "$COMMON/role_test.py" "$CONFIG" reset
-if ansible-playbook -i "$WORK/inventory.yml" -l "$H1" secrets.yml -e "@$CONFIG" -e okms_test_mode=rw-r----- "${VERBOSITY[@]}" 2>&1 | tee "$LOG"; then
+if ansible-playbook -i "$WORK/inventory.yml" -l "$H1" secrets.yml -e "@$CONFIG" -e "{\"okms_secrets_files\": [{\"secret\": \"role_input_validation/none\", \"dest\": \"$WORK/hosts/$H1/secret\", \"mode\": \"rw-r-----\"}]}" "${VERBOSITY[@]}" 2>&1 | tee "$LOG"; then
     echo "FAILED: the secrets role passed with mode rw-r-----" >&2
     exit 1
 fi

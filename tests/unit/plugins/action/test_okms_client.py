@@ -430,6 +430,13 @@ def test_bad_variables_fail_before_any_api_call(emulator, tmp_path, variables, f
     assert not os.path.exists(play.vars["h1"]["okms_client_dir"])
 
 
+@pytest.mark.parametrize("rotate, renew, window", [(0, 30, 30), (366, 30, 366), (10, 30, 30)])
+def test_a_rotation_widens_the_renewal_window_of_its_run_even_beyond_the_validity(emulator, tmp_path, rotate, renew, window):
+    play = Play(emulator, tmp_path, ["h1"], okms_client_rotate_before_days=rotate, okms_client_renew_before_days=renew)
+    assert play.step("check", action.WANT_VAR)["h1"]["want"]["renew_before_days"] == window
+    assert requests_by_route(emulator) == {}
+
+
 def test_owner_and_group_cost_a_module_run_only_when_set(emulator, tmp_path):
     play = Play(emulator, tmp_path, ["h1", "h2"])
     play.vars["h2"].update(okms_client_owner=str(os.getuid()), okms_client_group=str(os.getgid()))
