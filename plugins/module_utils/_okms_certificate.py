@@ -671,9 +671,7 @@ class OkmsCertificate(OkmsModuleBase):
             current = stat.S_IMODE(os.stat(key_path).st_mode)
         except FileNotFoundError:
             return
-        if wanted is None:
-            return
-        if not current & ~wanted & 0o077:
+        if wanted is None or not current & ~int(wanted) & 0o077:
             return
         file_args = dict(file_arguments(self.module, key_path, None), mode=self.params["private_key_mode"], owner=None, group=None)
         if self.module.set_fs_attributes_if_different(file_args, False):
