@@ -487,20 +487,22 @@ class ActionModule(PipelinedModules, ActionBase):
                 # Removed only if it is still the key read: by then it may be another run's new key.
                 plan["discard_staged_key"] = held["staged_key_public_sha256"]
                 plan["remove"] = [path for path in plan["remove"] if path != hosts_want(hosts, host)["paths"]["key_new"]]
+        # Grouped once by name: per name, only its hosts and its credentials are read (a play of N names stays linear).
+        hosts_named, listed_named = group_by(hosts, lambda item: item[1]["name"]), group_by(listed, lambda item: item.get("name"))
         for name, journal in journals.items():
-            self.sort_leftovers(api, name, journal, hosts, plans, listed, holders)
+            self.sort_leftovers(api, name, journal, hosts_named[name], plans, listed_named.get(name, []), holders)
         names = dict((item["id"], item.get("name")) for item in list(listed) + [item for item in credentials.values() if item])
         for host, want, held in hosts:
             plans["hosts"][host]["clone_of"] = clone_of(host, want, held, names.get(held.get("credential_id")), holders)
         for host, plan in plans["hosts"].items():
             plan["cleanup"] = bool(plan["deploy"] or plan["delete"])
         if not self._task.check_mode:
-            for name in journals:
-                self.record_retirements(name, hosts, plans)
+            for name, journal in journals.items():
+                self.record_retirements(name, journal, hosts_named[name], plans)
 
     def sort_leftovers(self, api, name, journal, hosts, plans, listed, holders):
-        """The credentials called ``name`` that no host of the play holds: provably ours (the journal) or possible orphans."""
-        name_hosts = [host for host, want, dummy in hosts if want["name"] == name]
+        """The credentials called ``name`` (``listed``) that none of its ``hosts`` holds: provably ours (the journal) or possible orphans."""
+        name_hosts = [host for host, dummy, dummy in hosts]
         plan = plans["hosts"][name_hosts[0]]
         kept_id = plans["kept"]["id"] if plans.get("kept") else ""
         recorded = set(entry["id"] for entry in journal["creates"] if entry.get("id"))
@@ -508,10 +510,10 @@ class ActionModule(PipelinedModules, ActionBase):
         offset = api.server_clock_offset() if windows else None
         already = set(item["id"] for item in plan["delete"])
         # A host that lost its certificate still holds the key of its credential, which a new one replaces when it issues.
-        held_keys = set(held["key_public_sha256"] for host, want, held in hosts if want["name"] == name and held.get("key_public_sha256"))
+        held_keys = set(held["key_public_sha256"] for dummy, dummy, held in hosts if held.get("key_public_sha256"))
         replaced = any(plans["hosts"][host]["issue"] for host in name_hosts)
         for candidate in listed:
-            if (candidate.get("name") != name or candidate.get("status") == DELETING or candidate["id"] in holders
+            if (candidate.get("status") == DELETING or candidate["id"] in holders
                     or candidate["id"] == kept_id or candidate["id"] in already):
                 continue
             proof = lifecycle.PROOF_REPLACED if candidate["id"] in journal["retire"] else None
@@ -528,12 +530,17 @@ class ActionModule(PipelinedModules, ActionBase):
             else:
                 plan["possible_orphans"].append(candidate["id"])
 
-    def record_retirements(self, name, hosts, plans):
-        """Before any new pair goes in place: what this run will delete, so that a run stopped before the cleanup is finished by the next."""
-        plans_of_name = [plans["hosts"][host] for host, want, dummy in hosts if want["name"] == name]
+    def record_retirements(self, name, journal, hosts, plans):
+        """Before any new pair goes in place: what this run will delete, so that a run stopped before the cleanup is finished by the next.
+
+        ``journal`` is the one read at the plan, ``hosts`` those called ``name``. Nothing to record and nothing recorded: no write.
+        """
+        plans_of_name = [plans["hosts"][host] for host, dummy, dummy in hosts]
         retire = sorted(set(item["id"] for plan in plans_of_name if plan["deploy"] for item in plan["old"])
                         | set(item["id"] for plan in plans_of_name for item in plan["delete"] if item["proof"] == lifecycle.PROOF_REPLACED))
         creates = sorted(set(item["id"] for plan in plans_of_name for item in plan["delete"] if item["proof"] != lifecycle.PROOF_REPLACED))
+        if not (retire or creates or journal["retire"] or journal["creates"]):
+            return
 
         def change(journal):
             journal["retire"] = retire
@@ -818,6 +825,14 @@ def holders_of(hosts):
     for host, dummy, held in hosts:
         if held.get("credential_id"):
             found.setdefault(held["credential_id"], []).append(host)
+    return found
+
+
+def group_by(items, key):
+    """{key(item): [items with that key]}, in their order."""
+    found = {}
+    for item in items:
+        found.setdefault(key(item), []).append(item)
     return found
 
 
