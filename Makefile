@@ -5,7 +5,7 @@
 # make test   set up and run the full test suite (what CI runs: .ci/run)
 #
 # Both create .venv with the pinned tools of tests/requirements-dev.txt (once; again when the pins change).
-# One step of the test suite: make sanity | units | coverage | emulator-tests | integration | fleet | ansible-lint | docs-lint |
+# One step of the test suite: make sanity | units | emulator-tests | integration | fleet | ansible-lint | docs-lint |
 #   changelog-lint | galaxy-build | galaxy-install, or one of the version matrix: make sanity-2.16 | units-2.16 | roles-2.16 |
 #   sanity-2.21 | units-2.21 | roles-2.21 (each makes build/venv-CORE from tests/requirements-CORE.txt when needed).
 
@@ -13,7 +13,7 @@ SHELL := bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 VENV_READY := $(VENV)/.dev-requirements-installed
-PIPELINE_STEPS := sanity units coverage emulator-tests integration fleet ansible-lint docs-lint changelog-lint galaxy-build \
+PIPELINE_STEPS := sanity units emulator-tests integration fleet ansible-lint docs-lint changelog-lint galaxy-build \
 	galaxy-install
 # The version matrix: one tests/requirements-CORE.txt per ansible-core release, naming its Python ("# python: X.Y").
 MATRIX_CORES := $(patsubst tests/requirements-%.txt,%,$(shell grep -l '^# python: ' tests/requirements-*.txt))

@@ -21,6 +21,7 @@ targets. `make test` runs those steps in a second lane, beside the first lane's 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shutil
 import signal
@@ -50,8 +51,7 @@ from okms_testlib.secret_scan import find_leaks, issued_tokens, redacted_tail, s
 PYTHON_VERSION = '3.11'
 BUILD = REPO / 'build'
 COLLECTION = BUILD / 'ansible_collections' / 'okms' / 'access'
-INTEGRATION_LOG = BUILD / 'integration-vvv.log'
-INTEGRATION_STATE = BUILD / 'emulator-integration'
+INTEGRATION_LOGS = BUILD / 'integration'
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -131,7 +131,7 @@ def run(cmd: list[str], env: dict | None = None, log: Path | None = None, core: 
                               stdout=None if out is sys.stdout else out, stderr=subprocess.STDOUT) as proc:
             _RUNNING.add(proc)
             try:
-                returncode = proc.wait()
+                returncode = wait_counting_cpu(proc)
             finally:
                 _RUNNING.discard(proc)
     finally:
@@ -139,6 +139,14 @@ def run(cmd: list[str], env: dict | None = None, log: Path | None = None, core: 
             out.close()
     if returncode != 0:
         raise StepFailed('%s exited with %d' % (cmd[0], returncode))
+
+
+def wait_counting_cpu(proc: subprocess.Popen) -> int:
+    """Wait for PROC; add the CPU time of its process tree (user + system, what it waited for) to this lane's step."""
+    dummy, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    _OUTPUT.cpu = getattr(_OUTPUT, 'cpu', 0.0) + usage.ru_utime + usage.ru_stime
+    return proc.returncode
 
 
 def sanity(core: Core) -> None:
@@ -156,17 +164,14 @@ def step_sanity() -> None:
     sanity(PINNED)
 
 
-def step_units() -> None:
-    units(PINNED)
-
-
 # Line coverage of the code that unit tests must cover on their own: the module_utils and the role's plugins.
 COVERAGE_INCLUDE = ('plugins/module_utils/*', 'plugins/action/*', 'plugins/modules/okms_client_files.py')
 COVERAGE_MIN = 90
 COVERAGE_REPORT = BUILD / 'coverage-report.txt'
 
 
-def step_coverage() -> None:
+def step_units() -> None:
+    """The unit tests once, with coverage: they must pass, and cover COVERAGE_MIN% of COVERAGE_INCLUDE."""
     # Only this run counts (ansible-test coverage erase fails when nothing was collected yet).
     shutil.rmtree(COLLECTION / 'tests' / 'output' / 'coverage', ignore_errors=True)
     run(['ansible-test', 'units', '--python', PYTHON_VERSION, '--requirements', '--color', 'no', '--coverage'])
@@ -230,14 +235,6 @@ def targets_run(log_text: str) -> set[str]:
     return found
 
 
-def targets_failed(log_text: str, known: set[str]) -> list[str]:
-    """Targets listed after ansible-test's closing 'The N integration test(s) listed below ... failed' line."""
-    _before, marker, after = log_text.rpartition('integration test(s) listed below')
-    if not marker:
-        return []
-    return [line.strip() for line in after.splitlines()[1:] if line.strip() in known]
-
-
 def load_yaml(path: Path):
     with path.open(encoding='utf-8') as handle:
         return yaml.safe_load(handle)
@@ -252,67 +249,153 @@ def write_integration_config(info: dict, core: Core) -> None:
         yaml.safe_dump({'okms_emulator': info}, handle, default_flow_style=False)
 
 
-def integration(core: Core, targets: list[str], state: Path, log: Path) -> None:
-    """Run TARGETS in CORE's collection copy against an emulator of its own (state in STATE), at -vvv into LOG;
-    then fail if the output holds a secret of that emulator or if one of the TARGETS did not run."""
+# The pinned integration step runs its targets on this many workers at once, each in a collection copy of its own
+# (build/ansible_collections, then build/shard-N/) with its own emulator and lock directory; INTEGRATION_WORKERS=1 runs
+# them one after the other. Two keep both CPUs of a 2-CPU machine busy once lane 2 is done.
+INTEGRATION_WORKERS = int(os.environ.get('INTEGRATION_WORKERS', '2'))
+# Seconds each target took in a recent run (wall, on the machine of the README's numbers): only the order in which
+# workers take the targets (longest first, so that no long target starts last); a target it does not list counts 0.
+DURATIONS = REPO / 'tests' / 'integration' / 'durations.yml'
+
+
+@dataclass
+class TargetRun:
+    """One target run by ansible-test: in which copy, how long, its CPU (ansible-test and every process it ran)."""
+
+    target: str
+    worker: str
+    log: Path
+    ok: bool = False
+    wall: float = 0.0
+    cpu: float = 0.0
+
+
+def queue_of(targets: list[str]) -> queue.Queue:
+    """TARGETS in the order workers take them: longest first by DURATIONS, then by name."""
+    durations = load_yaml(DURATIONS) if DURATIONS.exists() else {}
+    ordered = sorted(targets, key=lambda name: (-float(durations.get(name) or 0), name))
+    found: queue.Queue = queue.Queue()
+    for name in ordered:
+        found.put(name)
+    return found
+
+
+def integration(cores: list[Core], targets: list[str], logs: Path) -> None:
+    """Run TARGETS at -vvv, one ansible-test per target, on a worker per copy of CORES (each with its own emulator,
+    state and lock directory) taking the next target from one queue; each target's output in LOGS/TARGET.log. Then fail
+    if an output holds a secret of the emulator it ran against, or if a target failed or did not run."""
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    pending, runs, problems = queue_of(targets), [], []
+    say('%d targets on %d worker(s); the output of each at -vvv: %s/TARGET.log (secrets are looked for there)' % (len(targets), len(cores), logs))
+    stream = output()
+    workers = [threading.Thread(target=integration_worker, args=(core, '%s/%d' % (core.version, number), pending, logs, stream, runs, problems))
+               for number, core in enumerate(cores, 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for run_ in runs:
+        _OUTPUT.cpu = getattr(_OUTPUT, 'cpu', 0.0) + run_.cpu
+    say('\n%-34s %-10s %8s %8s  %s' % ('target', 'worker', 'wall s', 'CPU s', 'result'))
+    for run_ in sorted(runs, key=lambda item: -item.wall):
+        say('%-34s %-10s %8.1f %8.1f  %s' % (run_.target, run_.worker, run_.wall, run_.cpu, 'passed' if run_.ok else 'FAILED'))
+    ran = set(run_.target for run_ in runs)
+    missing = sorted(set(targets) - ran)
+    if missing:
+        problems.append('targets not run (skipped or never reached): %s' % ', '.join(missing))
+    failed = sorted(run_.target for run_ in runs if not run_.ok)
+    if failed:
+        problems.append('targets failed: %s' % ', '.join(failed))
+    if problems:
+        raise StepFailed('; '.join(problems))
+
+
+def integration_worker(core: Core, name: str, pending: queue.Queue, logs: Path, stream, runs: list, problems: list) -> None:
+    """One worker of integration(): an emulator for CORE's copy, then the targets it takes from PENDING, one at a time."""
+    _OUTPUT.stream = stream
+    state = core.root / 'emulator-integration'
     shutil.rmtree(state, ignore_errors=True)
     # The emulator dies with the thread that started it (PR_SET_PDEATHSIG): this one, which also stops it.
     emulator = Emulator(state, python=sys.executable)
     try:
         info = emulator.start()
     except HarnessError as exc:
-        raise StepFailed(str(exc)) from exc
-    problems = []
-    try:
-        say('emulator: %s (state %s)' % (info['api_url'], state))
-        write_integration_config(info, core)
-        say('output of the run at -vvv: %s (secrets are looked for there once it ends)' % log)
-        # --continue-on-error: one failing target must not hide the results of the others.
-        run(['ansible-test', 'integration', '--python', core.python, '--requirements', '--allow-destructive',
-             '--continue-on-error', '--color', 'no', '-vvv'] + targets, log=log, core=core,
-            env=tool_env(core, **lock_directory(core)))
-    except StepFailed as exc:
         problems.append(str(exc))
+        return
+    mine = []
+    try:
+        say('worker %s: emulator %s (state %s)' % (name, info['api_url'], state))
+        write_integration_config(info, core)
+        while True:
+            try:
+                target = pending.get_nowait()
+            except queue.Empty:
+                break
+            mine.append(run_target(core, target, logs, name, requirements=not mine))
     finally:
+        emulator_cpu = emulator.cpu_seconds()
         emulator.stop()
-    text = log.read_text(encoding='utf-8', errors='replace')
+    if mine:
+        mine[0].cpu += emulator_cpu
     secrets = secrets_of(info, issued_tokens(state))
-    problems += check_integration_output(text, set(targets), secrets)
-    if problems:
-        say('--- last lines of %s (secrets masked) ---' % log)
-        say(redacted_tail(text, secrets, 150))
-        raise StepFailed('; '.join(problems))
+    for run_ in mine:
+        text = run_.log.read_text(encoding='utf-8', errors='replace')
+        found = check_integration_output(text, run_.target, secrets)
+        if found or not run_.ok:
+            say('--- last lines of %s (secrets masked) ---' % run_.log)
+            say(redacted_tail(text, secrets, 150))
+        problems.extend(found)
+    say('worker %s: secret scan of %d target outputs: looked for %s, "PRIVATE KEY" and "Bearer <token>"'
+        % (name, len(mine), ', '.join('%d %s' % (len(values), kind) for kind, values in secrets.items())))
+    runs.extend(mine)
+
+
+def run_target(core: Core, target: str, logs: Path, worker: str, requirements: bool) -> TargetRun:
+    """ansible-test integration of TARGET alone; --requirements on a worker's first target only (they are then in place)."""
+    result = TargetRun(target, worker, logs / ('%s.log' % target))
+    started, _OUTPUT.cpu = time.monotonic(), 0.0
+    say('worker %s: %s' % (worker, target))
+    try:
+        run(['ansible-test', 'integration', '--python', core.python, '--allow-destructive', '--color', 'no', '-vvv', target]
+            + (['--requirements'] if requirements else []), log=result.log, core=core, env=tool_env(core, **lock_directory(core)))
+        result.ok = True
+    except StepFailed:
+        result.ok = False
+    result.wall, result.cpu = time.monotonic() - started, _OUTPUT.cpu
+    say('worker %s: %s %s in %.1f s (CPU %.0f s)' % (worker, target, 'passed' if result.ok else 'FAILED', result.wall, result.cpu))
+    return result
 
 
 def lock_directory(core: Core) -> dict:
-    """The modules' lock directory (XDG_RUNTIME_DIR) of a matrix copy: its own, so that two copies running the same
-    target at once do not wait for each other's locks. The pinned copy keeps the caller's."""
-    if core is PINNED:
-        return {}
+    """The modules' lock directory (XDG_RUNTIME_DIR) of a collection copy: its own, so that two copies running targets
+    at once do not wait for each other's locks."""
     directory = core.root / 'run'
     directory.mkdir(mode=0o700, exist_ok=True)
     return {'XDG_RUNTIME_DIR': str(directory)}
 
 
+def pinned_copies(count: int) -> list[Core]:
+    """The pinned collection copy, and COUNT - 1 more beside it (build/shard-N/), made afresh."""
+    cores = [PINNED]
+    for number in range(2, count + 1):
+        root = BUILD / ('shard-%d' % number)
+        sync_collection(root)
+        cores.append(Core(PINNED.version, PYTHON_VERSION, VENV_BIN, root))
+    return cores
+
+
 def step_integration() -> None:
-    integration(PINNED, chosen_targets(integration_targets()), INTEGRATION_STATE, INTEGRATION_LOG)
+    targets = chosen_targets(integration_targets())
+    integration(pinned_copies(max(1, min(INTEGRATION_WORKERS, len(targets)))), targets, INTEGRATION_LOGS)
 
 
-def check_integration_output(text: str, expected: set[str], secrets: dict) -> list[str]:
-    """What is wrong with the output of the integration run: leaked secrets, targets that did not run."""
-    problems = ['%s found in the output (lines %s)' % (kind, ', '.join(map(str, lines[:10])))
+def check_integration_output(text: str, target: str, secrets: dict) -> list[str]:
+    """What is wrong with the output of TARGET's run: leaked secrets, the target not started."""
+    problems = ['%s: %s found in the output (lines %s)' % (target, kind, ', '.join(map(str, lines[:10])))
                 for kind, lines in find_leaks(text, secrets).items()]
-    if not problems:
-        say('secret scan: none of %s, no "PRIVATE KEY" and no "Bearer <token>" in the output'
-            % ', '.join('%d %s' % (len(values), kind) for kind, values in secrets.items()))
-    ran = targets_run(text)
-    say('targets run: %s' % (', '.join(sorted(ran)) or 'none'))
-    failed = targets_failed(text, ran)
-    if failed:
-        problems.append('targets failed: %s' % ', '.join(failed))
-    missing = sorted(expected - ran)
-    if missing:
-        problems.append('targets not run (skipped or never reached): %s' % ', '.join(missing))
+    if target not in targets_run(text):
+        problems.append('%s: ansible-test did not run it' % target)
     return problems
 
 
@@ -466,7 +549,7 @@ def matrix_steps(version: str) -> dict:
         core = matrix_core(version)
         targets = chosen_targets({name for name in integration_targets(core, without=MATRIX_PINNED_ONLY)
                                   if name.startswith(MATRIX_TARGET_PREFIX)})
-        integration(core, targets, core.root / 'emulator-integration', core.root / 'integration-vvv.log')
+        integration([core], targets, core.root / 'integration')
 
     python = MATRIX[version]
     extra = " and the emulator's tests" if python != PYTHON_VERSION else ''
@@ -481,8 +564,8 @@ def matrix_steps(version: str) -> dict:
 # Every step; `make test` runs the steps of each lane in this order, the lanes side by side (LANES).
 STEPS = {
     'sanity': ('ansible-test sanity, no ignore file', step_sanity),
-    'units': ('ansible-test units', step_units),
-    'coverage': ('ansible-test units --coverage: line coverage of module_utils and the role plugins >= %d%%' % COVERAGE_MIN, step_coverage),
+    'units': ('ansible-test units --coverage: the tests pass, line coverage of module_utils and the role plugins >= %d%%' % COVERAGE_MIN,
+              step_units),
     'emulator-tests': ("the emulator's own tests (pytest, python-ovh as client)", step_emulator_tests),
     'integration': ('ansible-test integration against the emulator, at -vvv, then the secret scan', step_integration),
     'fleet': ('the SSH fleet: csr mode on hosts in their own network and mount namespaces', step_fleet),
@@ -518,7 +601,7 @@ def prepare(names: list[str]) -> None:
 def run_step(name: str, label: str) -> tuple[bool, float, str]:
     description, function = STEPS[name]
     say('\n==> %s %s: %s' % (label, name, description))
-    started = time.monotonic()
+    started, _OUTPUT.cpu = time.monotonic(), 0.0
     try:
         function()
         ok, note = True, ''
@@ -528,8 +611,8 @@ def run_step(name: str, label: str) -> tuple[bool, float, str]:
         traceback.print_exc(file=output())
         ok, note = False, 'error in the pipeline itself: %r' % exc
     elapsed = time.monotonic() - started
-    say('<== %s: %s in %.1f s%s' % (name, 'PASSED' if ok else 'FAILED', elapsed, (': ' + note) if note else ''))
-    return ok, elapsed, note
+    say('<== %s: %s in %.1f s (CPU %.0f s)%s' % (name, 'PASSED' if ok else 'FAILED', elapsed, _OUTPUT.cpu, (': ' + note) if note else ''))
+    return ok, elapsed, _OUTPUT.cpu, note
 
 
 def run_lane(names: list[str], results: dict, lane: str = '') -> None:
@@ -544,8 +627,9 @@ def run_lane(names: list[str], results: dict, lane: str = '') -> None:
         with log.open('w', encoding='utf-8') as _OUTPUT.stream:
             results[name] = run_step(name, label)
         del _OUTPUT.stream
-        ok, elapsed, note = results[name]
-        print('<-- %s %s: %s in %.1f s%s' % (label, name, 'PASSED' if ok else 'FAILED', elapsed, (': ' + note) if note else ''), flush=True)
+        ok, elapsed, cpu, note = results[name]
+        print('<-- %s %s: %s in %.1f s (CPU %.0f s)%s' % (label, name, 'PASSED' if ok else 'FAILED', elapsed, cpu, (': ' + note) if note else ''),
+              flush=True)
 
 
 def run_lanes(lanes: list[list[str]]) -> dict:
@@ -579,15 +663,16 @@ def main(argv: list[str]) -> int:
     # Steps named on the command line run one after the other; `make test` runs the LANES side by side.
     results = run_lanes([names] if argv else [list(lane) for lane in LANES])
     print('\n==== okms.access test pipeline')
+    print('  %-15s %-7s %9s %9s' % ('step', 'result', 'wall', 'CPU'))
     for name in names:
-        ok, elapsed, note = results[name]
+        ok, elapsed, cpu, note = results[name]
         lane = '' if argv or name in LANES[0] else ' (lane 2)'
-        print('  %-15s %-7s %7.1f s%s  %s' % (name, 'passed' if ok else 'FAILED', elapsed, lane, note))
+        print('  %-15s %-7s %7.1f s %7.1f s%s  %s' % (name, 'passed' if ok else 'FAILED', elapsed, cpu, lane, note))
         if not ok and (LOGS / ('%s.log' % name)).exists() and lane:
             print('    last lines of %s:' % (LOGS / ('%s.log' % name)).relative_to(REPO))
             print(''.join('      ' + line for line in (LOGS / ('%s.log' % name)).read_text(errors='replace').splitlines(True)[-40:]))
     failed = sum(1 for name in names if not results[name][0])
-    print('  %-15s %-7s %7.1f s' % ('total', '', time.monotonic() - started))
+    print('  %-15s %-7s %7.1f s %7.1f s' % ('total', '', time.monotonic() - started, sum(results[name][2] for name in names)))
     print('pipeline: %d passed, %d failed' % (len(names) - failed, failed))
     return 1 if failed else 0
 

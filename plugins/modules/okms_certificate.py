@@ -371,8 +371,9 @@ credential:
       sample: "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"
     serial:
       description:
-        - Serial number of the certificate as 32 lowercase hex digits, as C(openssl x509 -serial) prints it. For an OKMS
-          certificate it is the credential id without its dashes.
+        - Serial number of the certificate as 32 lowercase hex digits, as C(openssl x509 -serial) prints it. In OVH's
+          published examples it is the credential id without its dashes; the module does not rely on that (a serial
+          that names no credential is matched by the certificate's fingerprint).
         - V(null) until the credential is C(READY).
       type: str
       sample: 5a3a6e276f1c4d8e9c552f0d2a4b1e77

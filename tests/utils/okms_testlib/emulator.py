@@ -197,6 +197,15 @@ class Emulator(AdminClient):
         self.info['state_dir'] = str(self.state_dir)
         return self.info
 
+    def cpu_seconds(self) -> float:
+        """The CPU time (user + system) that the running emulator has used so far; 0 when it is not running."""
+        try:
+            fields = Path('/proc/%d/stat' % self._proc.pid).read_text().rsplit(')', 1)[1].split()
+        except (AttributeError, OSError):
+            return 0.0
+        # Fields 14 and 15 of proc(5) (utime, stime), counted here after the command name's closing parenthesis.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
     def stop(self) -> bool:
         """SIGTERM, then SIGKILL after 15 s; safe to call twice. True when this call stopped a running emulator."""
         proc, self._proc = self._proc, None
