@@ -551,3 +551,27 @@ def test_serial_batches_list_the_domain_once_and_still_find_a_later_batch_leftov
     assert leftover and [item["id"] for item in plans["listed"] if item["name"] == "h3"] == leftover
     assert all(plans["hosts"][host]["issue"] for host in ("h3", "h4"))
     assert requests_by_route(emulator)["GET /v2/okms/resource/{okmsId}/credential"] == 1
+
+
+def test_the_plan_reads_each_name_once_and_an_idempotent_run_writes_no_journal(emulator, tmp_path, monkeypatch):
+    """Linear in the play's names: the leftovers of a name are sorted among its own hosts and credentials only (a
+    plan that read every host and credential once per name grew as the square of the hosts)."""
+    hosts = ["q1", "q2", "q3", "q4"]
+    play = Play(emulator, tmp_path, hosts, okms_client_mode="per_host", okms_client_name="")
+    play.run()
+    sorted_among, journal_writes = [], []
+    sort_leftovers, update_journal = action.ActionModule.sort_leftovers, action.update_journal
+
+    def counted_sort(self, api, name, journal, name_hosts, plans, listed, holders):
+        sorted_among.append((name, [host for host, dummy, dummy in name_hosts], sorted(set(item.get("name") for item in listed))))
+        return sort_leftovers(self, api, name, journal, name_hosts, plans, listed, holders)
+
+    monkeypatch.setattr(action.ActionModule, "sort_leftovers", counted_sort)
+    monkeypatch.setattr(action, "update_journal", lambda *args: journal_writes.append(args) or update_journal(*args))
+    os.remove(str(tmp_path / "q2" / "okms" / "client.cert"))  # q2 holds no certificate: the plan walks the listing
+    play.run(check_mode=True)
+    assert sorted(sorted_among) == [(host, [host], [host]) for host in hosts]
+    del sorted_among[:]
+    assert play.run()[0] == ["q2"] and len(sorted_among) == 4
+    del sorted_among[:], journal_writes[:]
+    assert play.run()[0] == [] and journal_writes == []
