@@ -26,12 +26,12 @@ killed() {
     rm -rf "${TEMPS:?}"/*/*
     "$PYTHON" "$COMMON/role_test.py" "$CONFIG" reset
     "$PYTHON" "$COMMON/role_test.py" "$CONFIG" delay "$route" 20
-    # Its own session, so that one signal reaches the whole tree (ansible-playbook, its workers and the module).
-    setsid ansible-playbook -i "$WORK/inventory.yml" -l "$H1" "$3" -e "@$CONFIG" -e "okms_test_marker=$MARKER" \
+    ansible-playbook -i "$WORK/inventory.yml" -l "$H1" "$3" -e "@$CONFIG" -e "okms_test_marker=$MARKER" \
         "${VERBOSITY[@]}" "${@:4}" >"$LOG" 2>&1 &
     pid=$!
     "$PYTHON" "$COMMON/role_test.py" "$CONFIG" wait-request "$route"
-    kill -KILL -- "-$pid"
+    # The whole tree: ansible-playbook, its workers (each in a session of its own) and the module.
+    "$PYTHON" "$COMMON/role_test.py" kill-tree "$pid"
     wait "$pid" || true
     "$PYTHON" "$COMMON/role_test.py" "$CONFIG" clear-faults
     nothing_secret_left

@@ -16,6 +16,8 @@
     python role_test.py CONFIG config-restore FILE         put back the runtime settings kept in FILE
     python role_test.py recap LOG --changed HOSTS --unchanged HOSTS [--failed HOSTS] [--absent HOSTS]
     python role_test.py serial CERTIFICATE_FILE            print the credential id that the certificate's serial encodes
+    python role_test.py kill-tree PID                      SIGKILL PID and every descendant (Ansible's workers are in
+                                                           sessions of their own: a process group misses them)
     python role_test.py faults CONFIG WORK TARGET [-v...]  the rows of a fault target (okms_testlib.role_faults), census table
 
 CONFIG is integration_config.yml (okms_emulator: admin_url, ca_file, ...). Nothing secret is printed.
@@ -47,6 +49,7 @@ add_test_library_to_path()
 
 # pylint: disable=wrong-import-position
 from okms_testlib.certificates import credential_id, load_certificate  # noqa: E402
+from okms_testlib.crash import kill_tree  # noqa: E402
 from okms_testlib.emulator import AdminClient, split_requests  # noqa: E402
 from okms_testlib.playbook import parse_recap, recap_problems  # noqa: E402
 from okms_testlib.role_faults import main as fault_rows  # noqa: E402
@@ -137,6 +140,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.add_argument('command')
         parser.add_argument('certificate')
         return parser.parse_args(argv)
+    if argv and argv[0] == 'kill-tree':
+        parser.add_argument('command')
+        parser.add_argument('pid', type=int)
+        return parser.parse_args(argv)
     if argv and argv[0] == 'recap':
         parser.add_argument('command')
         parser.add_argument('log')
@@ -183,6 +190,9 @@ def main(argv: list[str]) -> int:
         problems = check_recap(args)
     elif args.command == 'serial':
         print(credential_id(load_certificate(args.certificate)))
+        problems = []
+    elif args.command == 'kill-tree':
+        kill_tree(args.pid)
         problems = []
     else:
         problems = admin_command(args)
