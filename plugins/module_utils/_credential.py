@@ -88,6 +88,15 @@ def utc_now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def renew_window_days(lifetime_days, renew_before_days, renew_fraction=0):
+    """Days before its expiry from which a credential is due: renew_before_days, or earlier once ``renew_fraction`` of its
+    lifetime has passed (cert-manager's renewBefore and 2/3 of the lifetime); 0 turns either off."""
+    days = float(renew_before_days or 0)
+    if renew_fraction and lifetime_days:
+        days = max(days, (1.0 - renew_fraction) * lifetime_days)
+    return days
+
+
 def days_until(timestamp, now):
     """Days (float, 2 decimals, negative once past) from ``now`` to an RFC 3339 ``timestamp``; None without one."""
     if not timestamp:

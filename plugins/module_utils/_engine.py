@@ -32,6 +32,7 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (  
     load_certificate,
     parse_timestamp,
     pem_text,
+    renew_window_days,
 )
 from ansible_collections.okms.access.plugins.module_utils._files import DIRECTORY_MODE, PUBLIC_MODE
 
@@ -124,15 +125,6 @@ def private_key_drift(key_problem, key_public, certificate_public, key_path):
     if key_public is not None and certificate_public is not None and key_public != certificate_public:
         return [reason("private_key_path", "the private key is lost: %s holds another key than the one of the certificate" % key_path)]
     return []
-
-
-def renew_window_days(lifetime_days, renew_before_days, renew_fraction=0):
-    """Days before its expiry from which a credential is due: renew_before_days, or earlier once ``renew_fraction`` of its
-    lifetime has passed (cert-manager's renewBefore and 2/3 of the lifetime); 0 turns either off."""
-    days = float(renew_before_days or 0)
-    if renew_fraction and lifetime_days:
-        days = max(days, (1.0 - renew_fraction) * lifetime_days)
-    return days
 
 
 def lifetime_days(credential):

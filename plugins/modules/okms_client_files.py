@@ -242,9 +242,9 @@ from ansible_collections.okms.access.plugins.module_utils._credential import (
     public_key_sha256,
     read_certificate_file,
     read_private_key_public_der,
+    renew_window_days,
     validity_timestamps,
 )
-from ansible_collections.okms.access.plugins.module_utils._engine import renew_window_days
 from ansible_collections.okms.access.plugins.module_utils._files import (
     DIRECTORY_MODE,
     PUBLIC_MODE,

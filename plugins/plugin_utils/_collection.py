@@ -12,6 +12,7 @@ plugins in the environment variable _client.VERSION_VARIABLE."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -22,6 +23,8 @@ from ansible_collections.okms.access.plugins.module_utils._client import VERSION
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+# Read once per process: every module run of a play asks for it (a YAML parse per host and step otherwise).
+@functools.lru_cache(maxsize=None)
 def collection_version(root=COLLECTION_ROOT):
     manifest = os.path.join(root, "MANIFEST.json")
     if os.path.exists(manifest):
