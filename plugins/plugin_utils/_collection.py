@@ -23,8 +23,6 @@ from ansible_collections.okms.access.plugins.module_utils._client import VERSION
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-# Read once per process: every module run of a play asks for it (a YAML parse per host and step otherwise).
-@functools.lru_cache(maxsize=None)
 def collection_version(root=COLLECTION_ROOT):
     manifest = os.path.join(root, "MANIFEST.json")
     if os.path.exists(manifest):
@@ -34,6 +32,12 @@ def collection_version(root=COLLECTION_ROOT):
         return yaml.safe_load(handle)["version"]
 
 
+# Read once per process: every module run of a play asks for it (a YAML parse per host and step otherwise).
+@functools.lru_cache(maxsize=None)
+def this_collection_version():
+    return collection_version()
+
+
 def version_environment():
     """The environment variable that tells the API client (module_utils/_client.py) the collection's version."""
-    return {VERSION_VARIABLE: collection_version()}
+    return {VERSION_VARIABLE: this_collection_version()}
