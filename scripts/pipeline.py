@@ -145,8 +145,13 @@ def wait_counting_cpu(proc: subprocess.Popen) -> int:
     """Wait for PROC; add the CPU time of its process tree (user + system, what it waited for) to this lane's step."""
     dummy, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    _OUTPUT.cpu = getattr(_OUTPUT, 'cpu', 0.0) + usage.ru_utime + usage.ru_stime
+    add_cpu(usage.ru_utime + usage.ru_stime)
     return proc.returncode
+
+
+def add_cpu(seconds: float) -> None:
+    """Count SECONDS of CPU to the step (or target) that this thread runs now."""
+    _OUTPUT.cpu = getattr(_OUTPUT, 'cpu', 0.0) + seconds
 
 
 def sanity(core: Core) -> None:
@@ -270,6 +275,15 @@ class TargetRun:
     cpu: float = 0.0
 
 
+@dataclass
+class WorkersResults:
+    """What the workers of integration() leave: their target runs, their problems, the CPU of their emulators."""
+
+    runs: list
+    problems: list
+    emulators_cpu: list
+
+
 def queue_of(targets: list[str]) -> queue.Queue:
     """TARGETS in the order workers take them: longest first by DURATIONS, then by name."""
     durations = load_yaml(DURATIONS) if DURATIONS.exists() else {}
@@ -286,17 +300,17 @@ def integration(cores: list[Core], targets: list[str], logs: Path) -> None:
     if an output holds a secret of the emulator it ran against, or if a target failed or did not run."""
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
-    pending, runs, problems = queue_of(targets), [], []
+    pending, results = queue_of(targets), WorkersResults([], [], [])
     say('%d targets on %d worker(s); the output of each at -vvv: %s/TARGET.log (secrets are looked for there)' % (len(targets), len(cores), logs))
     stream = output()
-    workers = [threading.Thread(target=integration_worker, args=(core, '%s/%d' % (core.version, number), pending, logs, stream, runs, problems))
+    workers = [threading.Thread(target=integration_worker, args=(core, '%s/%d' % (core.version, number), pending, logs, stream, results))
                for number, core in enumerate(cores, 1)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    for run_ in runs:
-        _OUTPUT.cpu = getattr(_OUTPUT, 'cpu', 0.0) + run_.cpu
+    runs, problems = results.runs, results.problems
+    add_cpu(sum(run_.cpu for run_ in runs) + sum(results.emulators_cpu))
     say('\n%-34s %-10s %8s %8s  %s' % ('target', 'worker', 'wall s', 'CPU s', 'result'))
     for run_ in sorted(runs, key=lambda item: -item.wall):
         say('%-34s %-10s %8.1f %8.1f  %s' % (run_.target, run_.worker, run_.wall, run_.cpu, 'passed' if run_.ok else 'FAILED'))
@@ -311,7 +325,7 @@ def integration(cores: list[Core], targets: list[str], logs: Path) -> None:
         raise StepFailed('; '.join(problems))
 
 
-def integration_worker(core: Core, name: str, pending: queue.Queue, logs: Path, stream, runs: list, problems: list) -> None:
+def integration_worker(core: Core, name: str, pending: queue.Queue, logs: Path, stream, results: WorkersResults) -> None:
     """One worker of integration(): an emulator for CORE's copy, then the targets it takes from PENDING, one at a time."""
     _OUTPUT.stream = stream
     state = core.root / 'emulator-integration'
@@ -321,7 +335,7 @@ def integration_worker(core: Core, name: str, pending: queue.Queue, logs: Path, 
     try:
         info = emulator.start()
     except HarnessError as exc:
-        problems.append(str(exc))
+        results.problems.append(str(exc))
         return
     mine = []
     try:
@@ -334,10 +348,8 @@ def integration_worker(core: Core, name: str, pending: queue.Queue, logs: Path, 
                 break
             mine.append(run_target(core, target, logs, name, requirements=not mine))
     finally:
-        emulator_cpu = emulator.cpu_seconds()
+        results.emulators_cpu.append(emulator.cpu_seconds())
         emulator.stop()
-    if mine:
-        mine[0].cpu += emulator_cpu
     secrets = secrets_of(info, issued_tokens(state))
     for run_ in mine:
         text = run_.log.read_text(encoding='utf-8', errors='replace')
@@ -345,10 +357,10 @@ def integration_worker(core: Core, name: str, pending: queue.Queue, logs: Path, 
         if found or not run_.ok:
             say('--- last lines of %s (secrets masked) ---' % run_.log)
             say(redacted_tail(text, secrets, 150))
-        problems.extend(found)
+        results.problems.extend(found)
     say('worker %s: secret scan of %d target outputs: looked for %s, "PRIVATE KEY" and "Bearer <token>"'
         % (name, len(mine), ', '.join('%d %s' % (len(values), kind) for kind, values in secrets.items())))
-    runs.extend(mine)
+    results.runs.extend(mine)
 
 
 def run_target(core: Core, target: str, logs: Path, worker: str, requirements: bool) -> TargetRun:
